@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { describeError, isIdemproofError } from '../errors.js';
+import { cleanUpOnSignals, runCleanups } from '../provision/cleanup.js';
+import { EXIT_CODES, exitCodeForCategory } from './exit-codes.js';
+import { processOutput } from './output.js';
+import { createProgram } from './program.js';
+
+/** The only place that decides the process exit code. */
+async function main(argv: string[]): Promise<number> {
+  cleanUpOnSignals((line) => processOutput.error(line));
+  const program = createProgram(processOutput).exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return EXIT_CODES.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    if (isIdemproofError(error)) {
+      processOutput.error(`idemproof: ${error.message}\n(${error.code})`);
+      return exitCodeForCategory(error.category);
+    }
+    processOutput.error(
+      `idemproof: internal error: ${describeError(error)}\n${error instanceof Error ? (error.stack ?? '') : ''}`,
+    );
+    return EXIT_CODES.internal;
+  } finally {
+    for (const failure of await runCleanups()) processOutput.error(failure.message);
+  }
+}
+
+process.exitCode = await main(process.argv);

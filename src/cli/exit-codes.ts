@@ -1,0 +1,35 @@
+import type { ErrorCategory } from '../errors.js';
+
+/** The process exit codes, documented in `--help` and the README. Only `bin.ts` uses them. */
+export const EXIT_CODES = {
+  /** Every check holds (or the command did what it was asked). */
+  ok: 0,
+  /** At least one idempotency violation was found. */
+  violation: 1,
+  /** Bad command line or scenario file. */
+  usage: 2,
+  /** Target, Toxiproxy, PostgreSQL or an effect probe unreachable or failing. */
+  infrastructure: 3,
+  /** idemproof itself failed: a bug to report. */
+  internal: 4,
+} as const;
+
+export function exitCodeForCategory(category: ErrorCategory): number {
+  switch (category) {
+    case 'usage':
+    case 'scenario':
+      return EXIT_CODES.usage;
+    case 'infrastructure':
+      return EXIT_CODES.infrastructure;
+    case 'internal':
+      return EXIT_CODES.internal;
+  }
+}
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  every check holds (or the command completed)
+  1  at least one idempotency violation
+  2  usage or scenario-file error
+  3  infrastructure error: target, Toxiproxy, PostgreSQL or effect probe unreachable or failing
+  4  internal error in idemproof (please report it)`;

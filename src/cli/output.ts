@@ -1,0 +1,18 @@
+/**
+ * Where CLI commands write. Results go to stdout; progress and diagnostics to stderr, so
+ * `idemproof … > file` captures only results.
+ */
+export interface Output {
+  /** A result the user asked for (stdout). */
+  result(text: string): void;
+  /** Progress (stderr). */
+  info(text: string): void;
+  /** A problem (stderr). */
+  error(text: string): void;
+}
+
+export const processOutput: Output = {
+  result: (text) => process.stdout.write(`${text}\n`),
+  info: (text) => process.stderr.write(`${text}\n`),
+  error: (text) => process.stderr.write(`${text}\n`),
+};

@@ -1,0 +1,43 @@
+import { IdemproofError } from '../errors.js';
+
+/**
+ * The realistic mistakes the demo target can make, one at a time. Each is a bug seen in real
+ * idempotency code; idemproof's own tests turn each on to prove the check that should catch
+ * it does. The correct behaviour (`none`) is the default.
+ */
+export const FLAWS = {
+  'no-idempotency':
+    'ignores Idempotency-Key entirely: every request, retry or not, creates a new effect',
+  'check-then-insert':
+    'looks the key up, calls the payment provider, and only then stores the key: concurrent ' +
+    'duplicates all pass the check and each creates an effect',
+  'no-payload-check':
+    'never compares the request with the one first sent under the key: a different payload ' +
+    'under a used key gets the first response replayed instead of 409',
+  'regenerated-replay':
+    'replays by re-reading the stored effect and serialising it anew instead of the stored ' +
+    'bytes: 200 instead of 201, no Location header, fields in another order',
+  'unscoped-keys':
+    'stores keys globally instead of per tenant: a second tenant reusing a key gets the first ' +
+    "tenant's response and no effect of its own",
+  'ttl-units':
+    'reads the key retention in milliseconds where seconds were meant: keys expire 1000 times ' +
+    'sooner than the published policy, so a delayed retry runs again',
+  'release-on-disconnect':
+    'frees the key when the client disconnects during processing, although the payment ' +
+    'provider was already called: the retry after a client timeout charges again',
+} as const;
+
+export type FlawName = keyof typeof FLAWS;
+export type Flaw = FlawName | 'none';
+
+export const FLAW_NAMES = Object.keys(FLAWS) as FlawName[];
+
+export function parseFlaw(value: string | undefined): Flaw {
+  if (value === undefined || value === '' || value === 'none') return 'none';
+  if ((FLAW_NAMES as string[]).includes(value)) return value as FlawName;
+  throw new IdemproofError(
+    'IDEMPROOF_ERR_USAGE',
+    `unknown flaw '${value}'; expected one of: none, ${FLAW_NAMES.join(', ')}`,
+  );
+}

