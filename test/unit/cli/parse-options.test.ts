@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { exitCodeForCategory } from '../../../src/cli/exit-codes.js';
+import { parseDuration, parseWholeNumber } from '../../../src/cli/parse-options.js';
+import { ERROR_CODES } from '../../../src/errors.js';
+
+describe('command-line option parsing', () => {
+  it('reads durations with units, bare numbers as seconds', () => {
+    expect(parseDuration('--x', '250ms')).toBe(250);
+    expect(parseDuration('--x', '30s')).toBe(30_000);
+    expect(parseDuration('--x', '1.5')).toBe(1500);
+    expect(parseDuration('--x', '5m')).toBe(300_000);
+    expect(parseDuration('--x', '2h')).toBe(7_200_000);
+  });
+
+  it('names the option in its errors', () => {
+    expect(() => parseDuration('--stop-after', 'soon')).toThrow(
+      /--stop-after 'soon' is not a duration/,
+    );
+    expect(() => parseWholeNumber('--port', '70000', 0, 65535)).toThrow(
+      /--port '70000' is not a whole number from 0 to 65535/,
+    );
+    expect(() => parseWholeNumber('--port', '-1', 0, 65535)).toThrow(/--port/);
+    expect(parseWholeNumber('--port', '8080', 0, 65535)).toBe(8080);
+  });
+
+  it('maps every error category to its documented exit code', () => {
+    const byCode = Object.fromEntries(
+      Object.entries(ERROR_CODES).map(([code, category]) => [code, exitCodeForCategory(category)]),
+    );
+    expect(byCode.IDEMPROOF_ERR_USAGE).toBe(2);
+    expect(byCode.IDEMPROOF_ERR_SCENARIO).toBe(2);
+    expect(byCode.IDEMPROOF_ERR_TOXIPROXY_UNAVAILABLE).toBe(3);
+    expect(byCode.IDEMPROOF_ERR_POSTGRES_UNAVAILABLE).toBe(3);
+    expect(byCode.IDEMPROOF_ERR_TARGET_UNREACHABLE).toBe(3);
+    expect(byCode.IDEMPROOF_ERR_INTERNAL).toBe(4);
+  });
+});
