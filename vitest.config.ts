@@ -21,5 +21,8 @@ export default defineConfig({
       },
     ],
     maxWorkers: 2,
+    // In CI, also a JUnit file, from which .ci/run prints the closing "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', 'junit'] : ['default'],
+    outputFile: { junit: 'reports/tests/junit.xml' },
   },
 });

@@ -9,7 +9,7 @@ import { createProgram } from './program.js';
 /** The only place that decides the process exit code. */
 async function main(argv: string[]): Promise<number> {
   cleanUpOnSignals((line) => processOutput.error(line));
-  const program = createProgram(processOutput).exitOverride();
+  const program = createProgram(processOutput);
   try {
     await program.parseAsync(argv);
     return EXIT_CODES.ok;

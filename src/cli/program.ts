@@ -23,6 +23,8 @@ export function createProgram(output: Output): Command {
       'Proves that an HTTP API survives retries: one effect per Idempotency-Key, identical replays, refused key reuse.',
     )
     .version(packageVersion())
+    // Throw instead of exiting, for this command and every subcommand added below.
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText('after', EXIT_CODES_HELP);
 
