@@ -1,4 +1,5 @@
-import { cp, mkdir, mkdtemp, readFile, rm, stat, chown, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
@@ -7,7 +8,6 @@ import { IdemproofError, describeError } from '../errors.js';
 import { spawnManaged, waitUntilReady } from './child-process.js';
 import { registerCleanup } from './cleanup.js';
 import { findFreePort } from './free-port.js';
-import { isExecutable } from './tools-dir.js';
 
 /** A PostgreSQL server to use, and how to let go of it. */
 export interface PostgresServer {
@@ -117,22 +117,35 @@ async function reachableByOthers(path: string): Promise<boolean> {
   }
 }
 
+/** Where the binaries under `nativeDir` are copied when `nobody` cannot reach them. */
+export function unprivilegedCopyPath(nativeDir: string): string {
+  const digest = createHash('sha256').update(nativeDir).digest('hex').slice(0, 12);
+  return join(tmpdir(), `idemproof-postgres-${digest}`);
+}
+
 /**
  * As root, the binaries must be readable by `nobody`. When the package sits in a private
- * folder (e.g. under /root), its `native` folder is copied once into the temporary folder.
+ * folder (e.g. under /root), its `native` folder is copied once into the temporary folder,
+ * under a name derived from the source path. A copy is complete or absent: it is staged
+ * beside its final name and renamed into place, and never replaced while a server may use it.
  */
 async function binariesForUnprivilegedUser(binaries: Binaries): Promise<Binaries> {
   const binDir = dirname(binaries.postgres);
   if (await reachableByOthers(binDir)) return binaries;
   const nativeDir = dirname(binDir);
-  const copy = join(tmpdir(), `idemproof-postgres-${UNPRIVILEGED_ID}`, 'native');
+  const copy = unprivilegedCopyPath(nativeDir);
   const marker = join(copy, '.copied-from');
-  const copiedFrom = await readFile(marker, 'utf8').catch(() => '');
-  if (copiedFrom !== nativeDir || !(await isExecutable(join(copy, 'bin', 'postgres')))) {
-    await rm(copy, { recursive: true, force: true });
-    await mkdir(dirname(copy), { recursive: true, mode: 0o755 });
-    await cp(nativeDir, copy, { recursive: true, verbatimSymlinks: true });
-    await writeFile(marker, nativeDir);
+  const copiedFrom = await readFile(marker, 'utf8').catch(() => undefined);
+  if (copiedFrom === undefined) {
+    const staging = await mkdtemp(`${copy}-staging-`);
+    try {
+      await chmod(staging, 0o755);
+      await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
+      await writeFile(join(staging, '.copied-from'), nativeDir);
+      await rename(staging, copy).catch(() => undefined); // another process was first: fine
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
   return { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
 }

