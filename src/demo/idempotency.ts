@@ -203,6 +203,10 @@ async function reserveThenExecute(
   throw inFlight();
 }
 
+/** Frees a reservation, only if it is still ours. */
+const RELEASE_RESERVATION =
+  'DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND lock_token = $3';
+
 async function executeReserved(
   context: GuardContext,
   scope: string,
@@ -211,21 +215,13 @@ async function executeReserved(
   operation: Operation,
 ): Promise<StoredResponse> {
   const { pool, settings } = context;
-  const release = (): Promise<unknown> =>
-    pool.query('DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND lock_token = $3', [
-      scope,
-      key,
-      token,
-    ]);
+  const release = (): Promise<unknown> => pool.query(RELEASE_RESERVATION, [scope, key, token]);
   try {
     return await executeInTransaction(context, operation, async (db, response) => {
       if (settings.flaw === 'release-on-disconnect' && context.clientGone()) {
         // The mistake: the client is gone, so the key is freed for its retry, but the
         // payment provider has already been called and the effect is committed below.
-        await db.query(
-          'DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND lock_token = $3',
-          [scope, key, token],
-        );
+        await db.query(RELEASE_RESERVATION, [scope, key, token]);
         return true;
       }
       const completed = await db.query(
