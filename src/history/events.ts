@@ -1,0 +1,178 @@
+/**
+ * The history: an append-only list of plain-data events, one run's whole story. Every attempt
+ * is an `invoke` followed by exactly one completion (`ok`, `fail` or `info`); probe readings
+ * and fault windows are events too. Checkers read nothing else.
+ */
+
+/** Which payload an attempt sent: the key's original request, or a different one under it. */
+export type PayloadVariant = 'original' | 'different';
+
+/** The retry patterns, as named in scenario files. */
+export const PATTERN_KINDS = [
+  'sequential-duplicates',
+  'concurrent-burst',
+  'payload-mismatch',
+  'lost-response',
+  'lost-request',
+  'slow-timeout',
+  'delayed-retries',
+  'out-of-order',
+  'missing-key',
+  'cross-tenant',
+  'distinct-keys',
+  'schedule',
+] as const;
+export type PatternKind = (typeof PATTERN_KINDS)[number];
+
+/** A header list as sent or received: names lower-case, order kept, repeats kept. */
+export type HeaderList = readonly (readonly [string, string])[];
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** The URL the request was sent to (a fault lane's proxy, or the target itself). */
+  readonly url: string;
+  /** The same request addressed to the target directly: what a curl reproduction uses. */
+  readonly targetUrl: string;
+  readonly headers: HeaderList;
+  readonly body: string | null;
+}
+
+export interface RecordedResponse {
+  readonly status: number;
+  readonly headers: HeaderList;
+  /** The body as UTF-8 text, cut at the recording limit (see `bodyTruncated`). */
+  readonly body: string;
+  /** Size of the whole body in bytes. */
+  readonly bodyBytes: number;
+  /** SHA-256 (hex) of the whole body: byte identity is decided on this. */
+  readonly bodySha256: string;
+  readonly bodyTruncated: boolean;
+}
+
+/** What an attempt was for, as the pattern that made it saw it. */
+export interface AttemptContext {
+  /** Unique in the run, e.g. "s1.concurrent-burst#1.a3". */
+  readonly op: string;
+  /** The pattern instance, e.g. "concurrent-burst#1". */
+  readonly pattern: string;
+  readonly patternKind: PatternKind;
+  /** Short human label: "original", "retry 2", "late duplicate of paid". */
+  readonly label: string;
+  /** The idempotency key of the logical operation; null only when the pattern has none. */
+  readonly key: string | null;
+  /** False when the request was sent without the key header (missing-key pattern). */
+  readonly keySent: boolean;
+  /** Tenant name from the scenario, or null for the default (no tenant headers). */
+  readonly tenant: string | null;
+  readonly variant: PayloadVariant;
+  /** A value unique to the logical operation, placed in its payload; probes may count by it. */
+  readonly marker: string;
+  /** The fault lane the attempt went through. */
+  readonly lane: string;
+  /** Attempts released together share a group id. */
+  readonly group: string | null;
+  /** For state-changing operations on one resource (out-of-order): which resource and step. */
+  readonly resource: string | null;
+  /** Position of the operation in the intended order on its resource (0-based), if any. */
+  readonly sequence: number | null;
+}
+
+interface EventBase {
+  /** Position in the history, from 0. */
+  readonly index: number;
+  /** Milliseconds since the run started, from a monotonic clock. */
+  readonly time: number;
+  /** Scenario name. */
+  readonly scenario: string;
+}
+
+export interface InvokeEvent extends EventBase, AttemptContext {
+  readonly type: 'invoke';
+  readonly request: RecordedRequest;
+  /** The client timeout of this attempt in ms. */
+  readonly timeoutMs: number;
+}
+
+export interface OkEvent extends EventBase {
+  readonly type: 'ok';
+  readonly op: string;
+  readonly response: RecordedResponse;
+  readonly durationMs: number;
+}
+
+/** An attempt that certainly did not reach the target's handler. */
+export interface FailEvent extends EventBase {
+  readonly type: 'fail';
+  readonly op: string;
+  readonly error: { readonly code: string; readonly message: string };
+  readonly durationMs: number;
+}
+
+/** An attempt whose outcome is unknown: it may or may not have been processed. */
+export interface InfoEvent extends EventBase {
+  readonly type: 'info';
+  readonly op: string;
+  readonly error: { readonly code: string; readonly message: string };
+  readonly durationMs: number;
+}
+
+export type ProbeReading =
+  | { readonly ok: true; readonly count: number }
+  | { readonly ok: true; readonly state: unknown }
+  | { readonly ok: false; readonly error: string };
+
+/** A reading of the target's effects (how many) or of a resource's state. */
+export interface ProbeEvent extends EventBase {
+  readonly type: 'probe';
+  readonly probe: 'effects' | 'state';
+  /** http, sql or sink. */
+  readonly source: string;
+  readonly pattern: string;
+  readonly patternKind: PatternKind;
+  /** What was probed: a key (with its tenant), a marker, or a resource. */
+  readonly key: string | null;
+  readonly tenant: string | null;
+  readonly marker: string | null;
+  readonly resource: string | null;
+  /** e.g. "after retries", "in-order state", "final state". */
+  readonly label: string;
+  readonly reading: ProbeReading;
+}
+
+/** A fault lane came into existence with fixed toxics, or went away. */
+export interface LaneEvent extends EventBase {
+  readonly type: 'fault' | 'heal';
+  readonly lane: string;
+  /** One-line description of the toxics, e.g. "downstream reset_peer timeout=0". */
+  readonly toxics: string;
+}
+
+export type CompletionEvent = OkEvent | FailEvent | InfoEvent;
+export type HistoryEvent = InvokeEvent | CompletionEvent | ProbeEvent | LaneEvent;
+
+/** An invoke paired with its completion (undefined while in flight or if the run was cut). */
+export interface Attempt {
+  readonly invoke: InvokeEvent;
+  readonly completion: CompletionEvent | undefined;
+}
+
+/** Pairs every invoke with its completion, in invoke order. */
+export function attemptsOf(history: readonly HistoryEvent[]): Attempt[] {
+  const completions = new Map<string, CompletionEvent>();
+  for (const event of history) {
+    if (event.type === 'ok' || event.type === 'fail' || event.type === 'info') {
+      completions.set(event.op, event);
+    }
+  }
+  const attempts: Attempt[] = [];
+  for (const event of history) {
+    if (event.type === 'invoke') attempts.push({ invoke: event, completion: completions.get(event.op) });
+  }
+  return attempts;
+}
+
+/** The value of the first header called `name` (case-insensitive), if any. */
+export function headerValue(headers: HeaderList, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  return headers.find(([header]) => header === wanted)?.[1];
+}

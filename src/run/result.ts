@@ -1,0 +1,83 @@
+import type { CheckResult, Validity } from '../check/types.js';
+import type { PatternKind } from '../history/events.js';
+import type { Profile } from '../scenario/profile.js';
+
+/**
+ * What a run produced, as plain data. Reporters format it; `results.json` is this object
+ * (its `schemaVersion` changes when a field changes meaning or goes away).
+ */
+export const RESULT_SCHEMA_VERSION = 1;
+
+export interface PatternSummary {
+  /** Pattern instance id, e.g. "concurrent-burst#1". */
+  readonly id: string;
+  readonly kind: PatternKind;
+  readonly attempts: number;
+  readonly keys: number;
+}
+
+export interface AttemptCounts {
+  readonly total: number;
+  /** Response read. */
+  readonly ok: number;
+  /** Certainly not processed. */
+  readonly fail: number;
+  /** Outcome unknown (timeout, reset, lost response). */
+  readonly info: number;
+}
+
+export interface LatencySummary {
+  /** Durations in ms of attempts that got a response. */
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  /** The scenario file, relative to the working directory. */
+  readonly file: string;
+  /** The target base URL the scenario ran against. */
+  readonly target: string;
+  readonly profile: Profile;
+  readonly valid: Validity;
+  readonly patterns: readonly PatternSummary[];
+  readonly checks: readonly CheckResult[];
+  readonly attempts: AttemptCounts;
+  readonly latency: LatencySummary;
+  readonly durationMs: number;
+  /** Set when the scenario could not run to the end (target or probe unreachable…). */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+export interface LaneSummary {
+  readonly name: string;
+  /** e.g. "downstream reset_peer timeout=0"; "none" for the clean lane. */
+  readonly toxics: string;
+}
+
+export interface RunResult {
+  readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  readonly tool: { readonly name: 'idemproof'; readonly version: string };
+  readonly runId: string;
+  /** ISO 8601. */
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly seed: number;
+  /** The command line that runs the same plan again (fresh keys, same seed). */
+  readonly replayCommand: string;
+  /** Where the reports were written. */
+  readonly reportDir: string;
+  readonly valid: Validity;
+  readonly counts: {
+    readonly scenarios: number;
+    readonly checks: number;
+    readonly passed: number;
+    readonly failed: number;
+    readonly unknown: number;
+  };
+  readonly lanes: readonly LaneSummary[];
+  readonly scenarios: readonly ScenarioResult[];
+}

@@ -1,0 +1,113 @@
+import { IdemproofError } from '../errors.js';
+
+/**
+ * What an API promises about idempotency: which statuses it uses for refusals, what a replay
+ * looks like, what happens after a 5xx, which windows it declares. Real APIs differ (see the
+ * reference notes: IETF draft, Stripe, Adyen, Brandur), so these are parameters, never
+ * constants inside a checker.
+ */
+export interface Profile {
+  readonly name: string;
+  /** Status(es) for the same key with a different payload. */
+  readonly mismatchStatus: readonly number[];
+  /** Status(es) for a duplicate that arrives while the first is still processed. */
+  readonly inFlightStatus: readonly number[];
+  /** May an in-flight duplicate instead wait for the first and receive its replay? */
+  readonly inFlightMayReplay: boolean;
+  /** A request without the key: refused with one of these statuses, or processed normally. */
+  readonly missingKey:
+    | { readonly expect: 'refused'; readonly status: readonly number[] }
+    | { readonly expect: 'processed' };
+  /** A header every replay must carry, e.g. Idempotent-Replayed: true (Stripe); null: none. */
+  readonly replayHeader: { readonly name: string; readonly value: string } | null;
+  /** Response headers a replay must repeat exactly (lower-case). */
+  readonly significantHeaders: readonly string[];
+  /** What replay comparison ignores; empty by default, so every byte counts. */
+  readonly replayIgnore: {
+    readonly headers: readonly string[];
+    /** JSON paths such as "$.request_id" removed from both bodies before comparing. */
+    readonly jsonPaths: readonly string[];
+  };
+  /**
+   * After a first attempt answered 5xx: must retries replay the error ('replay'), may they run
+   * the request again ('re-execute'), or either. Whatever the policy, an effect that was
+   * committed is never repeated.
+   */
+  readonly firstAttempt5xx: 'replay' | 're-execute' | 'either';
+  /** How long the API declares it keeps keys (ms); null when it does not say. */
+  readonly retentionMs: number | null;
+  /** After how long an abandoned in-progress request may be taken over (ms), if declared. */
+  readonly inProgressTimeoutMs: number | null;
+}
+
+const COMMON = {
+  inFlightStatus: [409],
+  significantHeaders: ['location', 'content-type'],
+  replayIgnore: { headers: [], jsonPaths: [] },
+  firstAttempt5xx: 'either',
+  retentionMs: null,
+  inProgressTimeoutMs: null,
+} as const;
+
+export const PROFILES = {
+  /** 409 for mismatch and in-flight (or wait-and-replay), 400 for a missing key. */
+  default: {
+    ...COMMON,
+    name: 'default',
+    mismatchStatus: [409],
+    inFlightMayReplay: true,
+    missingKey: { expect: 'refused', status: [400] },
+    replayHeader: null,
+  },
+  /** draft-ietf-httpapi-idempotency-key-header-07: 422 mismatch, 409 in flight, 400 missing. */
+  ietf: {
+    ...COMMON,
+    name: 'ietf',
+    mismatchStatus: [422],
+    inFlightMayReplay: false,
+    missingKey: { expect: 'refused', status: [400] },
+    replayHeader: null,
+  },
+  /**
+   * Stripe API v1: mismatch is an idempotency_error (400), in flight 409, replays carry
+   * Idempotent-Replayed: true; the key is optional, so a request without one is processed.
+   */
+  stripe: {
+    ...COMMON,
+    name: 'stripe',
+    mismatchStatus: [400],
+    inFlightMayReplay: false,
+    missingKey: { expect: 'processed' },
+    replayHeader: { name: 'idempotent-replayed', value: 'true' },
+    firstAttempt5xx: 'replay',
+    retentionMs: 24 * 60 * 60 * 1000,
+  },
+} as const satisfies Record<string, Profile>;
+
+export type ProfileName = keyof typeof PROFILES;
+export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
+
+export function profileByName(name: string): Profile {
+  if (name in PROFILES) return PROFILES[name as ProfileName];
+  throw new IdemproofError(
+    'IDEMPROOF_ERR_USAGE',
+    `unknown profile '${name}'; expected one of: ${PROFILE_NAMES.join(', ')}`,
+  );
+}
+
+/** A profile with some fields replaced (scenario overrides). Header names are lower-cased. */
+export function overrideProfile(base: Profile, overrides: Partial<Profile>): Profile {
+  const merged: Profile = { ...base, ...overrides, name: overrides.name ?? base.name };
+  return {
+    ...merged,
+    significantHeaders: merged.significantHeaders.map((header) => header.toLowerCase()),
+    replayHeader:
+      merged.replayHeader === null
+        ? null
+        : { name: merged.replayHeader.name.toLowerCase(), value: merged.replayHeader.value },
+    replayIgnore: {
+      headers: merged.replayIgnore.headers.map((header) => header.toLowerCase()),
+      jsonPaths: merged.replayIgnore.jsonPaths,
+    },
+  };
+}
