@@ -10,10 +10,11 @@ export interface Profile {
   readonly name: string;
   /** Status(es) for the same key with a different payload. */
   readonly mismatchStatus: readonly number[];
-  /** Status(es) for a duplicate that arrives while the first is still processed. */
+  /**
+   * Status(es) for a duplicate that arrives while the first is still processed. A duplicate
+   * may always receive an identical replay instead (it may have waited, or come later).
+   */
   readonly inFlightStatus: readonly number[];
-  /** May an in-flight duplicate instead wait for the first and receive its replay? */
-  readonly inFlightMayReplay: boolean;
   /** A request without the key: refused with one of these statuses, or processed normally. */
   readonly missingKey:
     | { readonly expect: 'refused'; readonly status: readonly number[] }
@@ -50,12 +51,11 @@ const COMMON = {
 } as const;
 
 export const PROFILES = {
-  /** 409 for mismatch and in-flight (or wait-and-replay), 400 for a missing key. */
+  /** 409 for mismatch and in-flight (or an identical replay), 400 for a missing key. */
   default: {
     ...COMMON,
     name: 'default',
     mismatchStatus: [409],
-    inFlightMayReplay: true,
     missingKey: { expect: 'refused', status: [400] },
     replayHeader: null,
   },
@@ -64,7 +64,6 @@ export const PROFILES = {
     ...COMMON,
     name: 'ietf',
     mismatchStatus: [422],
-    inFlightMayReplay: false,
     missingKey: { expect: 'refused', status: [400] },
     replayHeader: null,
   },
@@ -76,7 +75,6 @@ export const PROFILES = {
     ...COMMON,
     name: 'stripe',
     mismatchStatus: [400],
-    inFlightMayReplay: false,
     missingKey: { expect: 'processed' },
     replayHeader: { name: 'idempotent-replayed', value: 'true' },
     firstAttempt5xx: 'replay',
