@@ -9,10 +9,13 @@ import { createProgram } from './program.js';
 /** The only place that decides the process exit code. */
 async function main(argv: string[]): Promise<number> {
   cleanUpOnSignals((line) => processOutput.error(line));
-  const program = createProgram(processOutput);
+  let exitCode: number = EXIT_CODES.ok;
+  const program = createProgram(processOutput, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv);
-    return EXIT_CODES.ok;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;

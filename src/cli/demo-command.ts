@@ -2,10 +2,19 @@ import { onStopRequest } from '../provision/cleanup.js';
 import { FLAWS, FLAW_NAMES, parseFlaw } from '../demo/flaws.js';
 import { startDemoStack } from '../demo/stack.js';
 import { redactDatabaseUrl } from '../provision/postgres.js';
+import { join, relative } from 'node:path';
+import { PACKAGE_ROOT } from '../provision/tools-dir.js';
+import { runSuite } from '../run/run.js';
+import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
+import { exitCodeOf, parseReporters } from './run-command.js';
 import { parseDuration, parseWholeNumber } from './parse-options.js';
 
 export interface DemoCommandOptions {
+  readonly serve?: boolean;
+  readonly seed?: string;
+  readonly reportDir?: string;
+  readonly reporter?: string;
   readonly flaw?: string;
   readonly port?: string;
   readonly databaseUrl?: string;
@@ -17,20 +26,33 @@ export interface DemoCommandOptions {
 
 export const DEMO_FLAWS_HELP = `\nFlaws (--flaw):\n${FLAW_NAMES.map((name) => `  ${name.padEnd(22)} ${FLAWS[name]}`).join('\n')}`;
 
+/** The built-in suite that `idemproof demo` runs. */
+export const DEMO_SUITE = join(PACKAGE_ROOT, 'scenarios', 'demo');
+/** The demo keeps keys 10 minutes, so the suite's delayed retries can test retention in seconds. */
+export const DEMO_KEY_TTL_MS = 10 * 60 * 1000;
+/** The demo's simulated payment provider takes 20 ms, like a fast real one. */
+export const DEMO_PROCESSING_MS = 20;
+
 /**
- * `idemproof demo`: starts PostgreSQL, the demo target and Toxiproxy, prints where they
- * listen, and runs until Ctrl-C (or --stop-after), then stops and removes all of it.
+ * `idemproof demo`: starts PostgreSQL, the demo target and Toxiproxy, runs the built-in suite
+ * against them and writes its report (exit code as for `run`); with --serve, prints where they
+ * listen and runs until Ctrl-C (or --stop-after) instead. Everything started is removed.
  */
-export async function demoCommand(options: DemoCommandOptions, output: Output): Promise<void> {
+export async function demoCommand(options: DemoCommandOptions, output: Output): Promise<number> {
   const flaw = parseFlaw(options.flaw);
   const targetPort =
     options.port === undefined ? 0 : parseWholeNumber('--port', options.port, 0, 65535);
   const keyTtlMs =
-    options.keyTtl === undefined ? undefined : parseDuration('--key-ttl', options.keyTtl);
+    options.keyTtl === undefined ? DEMO_KEY_TTL_MS : parseDuration('--key-ttl', options.keyTtl);
   const processingMs =
     options.processingMs === undefined
-      ? undefined
+      ? DEMO_PROCESSING_MS
       : parseWholeNumber('--processing-ms', options.processingMs, 0, 600_000);
+  const reporters = parseReporters(options.reporter);
+  const seed =
+    options.seed === undefined
+      ? undefined
+      : parseWholeNumber('--seed', options.seed, 0, 2 ** 32 - 1);
   const stopAfterMs =
     options.stopAfter === undefined ? undefined : parseDuration('--stop-after', options.stopAfter);
 
@@ -40,37 +62,61 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
     databaseUrl: options.databaseUrl,
     toxiproxyUrl: options.toxiproxy,
     targetPort,
-    ...(keyTtlMs === undefined ? {} : { keyTtlMs }),
-    ...(processingMs === undefined ? {} : { processingMs }),
+    keyTtlMs,
+    processingMs,
     log: (line) => output.error(`demo target: ${line}`),
   });
+  let exitCode: number = EXIT_CODES.ok;
   try {
     const postgresLine = stack.postgres.embedded
       ? `${redactDatabaseUrl(stack.postgres.url)} (embedded, removed on exit)`
       : redactDatabaseUrl(stack.postgres.url);
-    output.result(
-      [
-        'idemproof demo: ready',
-        `  PostgreSQL      ${postgresLine}`,
-        `  demo target     ${stack.target.url}   flaw: ${flaw}${flaw === 'none' ? ' (correct behaviour)' : ` (${FLAWS[flaw]})`}`,
-        `  Toxiproxy API   ${stack.toxiproxy.url}   ${stack.toxiproxy.description}`,
-        `  through proxy   ${stack.proxyUrl}   proxy ${stack.cleanProxy.name} -> ${stack.cleanProxy.upstream}`,
-        '',
-        'Try:',
-        `  curl -i -X POST ${stack.proxyUrl}/payments -H 'Idempotency-Key: demo-1' \\`,
-        `    -H 'Content-Type: application/json' -d '{"amount":1000,"currency":"EUR","customer":"cus_1"}'`,
-        '',
-        stopAfterMs === undefined
-          ? 'Press Ctrl-C to stop; everything started here is stopped and removed.'
-          : `Stopping in ${stopAfterMs / 1000} s (or on Ctrl-C); everything started here is then removed.`,
-      ].join('\n'),
-    );
-    await untilStopRequested(stopAfterMs);
+    const where = [
+      'idemproof demo: ready',
+      `  PostgreSQL      ${postgresLine}`,
+      `  demo target     ${stack.target.url}   flaw: ${flaw}${flaw === 'none' ? ' (correct behaviour)' : ` (${FLAWS[flaw]})`}`,
+      `  Toxiproxy API   ${stack.toxiproxy.url}   ${stack.toxiproxy.description}`,
+      `  through proxy   ${stack.proxyUrl}   proxy ${stack.cleanProxy.name} -> ${stack.cleanProxy.upstream}`,
+    ];
+    if (options.serve === true) {
+      output.result(
+        [
+          ...where,
+          '',
+          'Try:',
+          `  curl -i -X POST ${stack.proxyUrl}/payments -H 'Idempotency-Key: demo-1' \\`,
+          `    -H 'Content-Type: application/json' -d '{"amount":1000,"currency":"EUR","customer":"cus_1"}'`,
+          '',
+          stopAfterMs === undefined
+            ? 'Press Ctrl-C to stop; everything started here is stopped and removed.'
+            : `Stopping in ${stopAfterMs / 1000} s (or on Ctrl-C); everything started here is then removed.`,
+        ].join('\n'),
+      );
+      await untilStopRequested(stopAfterMs);
+    } else {
+      output.info(where.join('\n'));
+      output.info(
+        `idemproof demo: running the built-in suite (${relative(process.cwd(), DEMO_SUITE) || DEMO_SUITE})…`,
+      );
+      const outcome = await runSuite({
+        paths: [DEMO_SUITE],
+        target: stack.target.url,
+        toxiproxyUrl: stack.toxiproxy.url,
+        seed,
+        reportDir: options.reportDir,
+        reporters,
+        out: output.result,
+        err: output.error,
+        interactive: process.stderr.isTTY,
+      });
+      exitCode = exitCodeOf(outcome);
+    }
     output.info('idemproof demo: stopping…');
   } finally {
     await stack.stop();
   }
   output.info('idemproof demo: stopped; proxies removed, processes ended, temporary data deleted.');
+  return exitCode;
 }
 
 function untilStopRequested(stopAfterMs: number | undefined): Promise<void> {

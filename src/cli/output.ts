@@ -4,11 +4,11 @@
  */
 export interface Output {
   /** A result the user asked for (stdout). */
-  result(text: string): void;
+  readonly result: (text: string) => void;
   /** Progress (stderr). */
-  info(text: string): void;
+  readonly info: (text: string) => void;
   /** A problem (stderr). */
-  error(text: string): void;
+  readonly error: (text: string) => void;
 }
 
 export const processOutput: Output = {

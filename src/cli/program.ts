@@ -6,6 +6,9 @@ import { DEMO_FLAWS_HELP, demoCommand, type DemoCommandOptions } from './demo-co
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import type { Output } from './output.js';
 import { setupCommand } from './setup-command.js';
+import { runCommand, type RunCommandOptions } from './run-command.js';
+import { scenarioJsonSchema } from '../scenario/json-schema.js';
+import { PROFILE_NAMES } from '../scenario/profile.js';
 
 function packageVersion(): string {
   const text = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
@@ -16,7 +19,10 @@ function packageVersion(): string {
  * The command line: a thin layer over the library. Actions throw; `bin.ts` turns what they
  * throw into an exit code.
  */
-export function createProgram(output: Output): Command {
+export function createProgram(
+  output: Output,
+  setExitCode: (code: number) => void = () => undefined,
+): Command {
   const program = new Command()
     .name('idemproof')
     .description(
@@ -29,6 +35,36 @@ export function createProgram(output: Output): Command {
     .addHelpText('after', EXIT_CODES_HELP);
 
   program
+    .command('run')
+    .description(
+      'run scenario files against a target through Toxiproxy fault lanes, check, and report',
+    )
+    .argument('<scenarios...>', 'scenario files (.yaml, .yml, .ts, .js) or folders of them')
+    .option('--target <url>', "override every scenario's target base URL")
+    .option('--profile <name>', `override every scenario's profile (${PROFILE_NAMES.join(', ')})`)
+    .option('--seed <n>', 'seed of the plan (lanes, generated values); printed in every report')
+    .option('--report-dir <dir>', 'folder that receives <run-id>/', 'reports')
+    .option(
+      '--reporter <list>',
+      'comma-separated: terminal,html,junit,json',
+      'terminal,html,junit,json',
+    )
+    .option(
+      '--toxiproxy <url>',
+      'use this Toxiproxy server (default: TOXIPROXY_URL, then a local binary, then Docker)',
+    )
+    .action(async (paths: string[], options: RunCommandOptions) => {
+      setExitCode(await runCommand(paths, options, output));
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files (for editors)')
+    .action(() => {
+      output.result(JSON.stringify(scenarioJsonSchema(), null, 2));
+    });
+
+  program
     .command('setup')
     .description('install the Toxiproxy server (go install, into the project-local tools folder)')
     .action(() => setupCommand(output));
@@ -36,8 +72,12 @@ export function createProgram(output: Output): Command {
   program
     .command('demo')
     .description(
-      'start PostgreSQL (embedded unless DATABASE_URL), the demo payments API and Toxiproxy, and print where they listen',
+      'start PostgreSQL (embedded unless DATABASE_URL), the demo payments API and Toxiproxy, run the built-in suite against them and report; --serve keeps them running instead',
     )
+    .option('--serve', 'do not run the suite: print where everything listens and run until Ctrl-C')
+    .option('--seed <n>', 'seed of the suite plan')
+    .option('--report-dir <dir>', 'folder that receives <run-id>/', 'reports')
+    .option('--reporter <list>', 'comma-separated: terminal,html,junit,json')
     .option('--flaw <name>', 'turn on one realistic idempotency mistake in the demo target', 'none')
     .option('--port <port>', 'port of the demo target (0 picks a free one)', '0')
     .option(
@@ -55,7 +95,9 @@ export function createProgram(output: Output): Command {
     .option('--processing-ms <ms>', 'simulated payment-provider time per request')
     .addOption(new Option('--stop-after <duration>', 'stop by itself after this long, e.g. 30s'))
     .addHelpText('after', DEMO_FLAWS_HELP)
-    .action((options: DemoCommandOptions) => demoCommand(options, output));
+    .action(async (options: DemoCommandOptions) => {
+      setExitCode(await demoCommand(options, output));
+    });
 
   return program;
 }

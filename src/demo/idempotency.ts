@@ -36,6 +36,8 @@ export interface Operation {
   execute(db: pg.PoolClient): Promise<StoredResponse>;
   /** How a careless replay path rebuilds the response from the effect (regenerated-replay). */
   regenerate(db: pg.Pool): Promise<StoredResponse | undefined>;
+  /** Side effects outside the database (a webhook), run once the effect is committed. */
+  afterCommit?(): void;
 }
 
 export interface Outcome {
@@ -48,6 +50,8 @@ export interface GuardContext {
   readonly settings: GuardSettings;
   /** True once the client has gone away before its response was written. */
   readonly clientGone: () => boolean;
+  /** This request's simulated provider time (the setting, or the request's own). */
+  readonly processingMs: number;
 }
 
 interface KeyRow {
@@ -124,7 +128,7 @@ async function executeInTransaction(
   operation: Operation,
   finish?: (db: pg.PoolClient, response: StoredResponse) => Promise<boolean>,
 ): Promise<StoredResponse> {
-  await sleep(context.settings.processingMs);
+  await sleep(context.processingMs);
   const db = await context.pool.connect();
   try {
     await db.query('BEGIN');
@@ -134,6 +138,7 @@ async function executeInTransaction(
       throw inFlight();
     }
     await db.query('COMMIT');
+    operation.afterCommit?.();
     return response;
   } catch (error) {
     await db.query('ROLLBACK').catch(() => undefined);

@@ -8,6 +8,8 @@ export interface PaymentRequest {
   readonly amount: number;
   readonly currency: string;
   readonly customer: string;
+  /** Optional: the demo calls this URL (loopback only) once the payment is committed. */
+  readonly webhook_url?: string;
 }
 
 interface PaymentRow {
@@ -28,7 +30,7 @@ export function parsePaymentRequest(body: unknown): PaymentRequest {
       'the body must be a JSON object {amount, currency, customer}',
     );
   }
-  const { amount, currency, customer } = body as Record<string, unknown>;
+  const { amount, currency, customer, webhook_url: webhook } = body as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
     problems.push('amount must be a positive integer (minor units)');
@@ -39,8 +41,38 @@ export function parsePaymentRequest(body: unknown): PaymentRequest {
   if (typeof customer !== 'string' || customer.length === 0 || customer.length > 200) {
     problems.push('customer must be a non-empty string of at most 200 characters');
   }
+  if (webhook !== undefined && !isLoopbackUrl(webhook)) {
+    problems.push('webhook_url must be an http URL on 127.0.0.1, localhost or [::1]');
+  }
   if (problems.length > 0) throw new HttpProblem(400, 'Invalid payment', problems.join('; '));
-  return { amount: amount as number, currency: currency as string, customer: customer as string };
+  return {
+    amount: amount as number,
+    currency: currency as string,
+    customer: customer as string,
+    ...(typeof webhook === 'string' ? { webhook_url: webhook } : {}),
+  };
+}
+
+function isLoopbackUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Tells the webhook about a committed payment; failures are ignored, as a real notifier would retry. */
+function notify(url: string, payment: { id: string; key: string | undefined }): void {
+  void fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ payment_id: payment.id, idempotency_key: payment.key ?? null }),
+    signal: AbortSignal.timeout(2000),
+  })
+    .then((response) => response.body?.cancel())
+    .catch(() => undefined);
 }
 
 function paymentJson(row: PaymentRow): Record<string, unknown> {
@@ -60,9 +92,12 @@ export function createPayment(
   key: string | undefined,
   payment: PaymentRequest,
 ): Operation {
+  const id = `pay_${randomBytes(12).toString('hex')}`;
   return {
+    afterCommit() {
+      if (payment.webhook_url !== undefined) notify(payment.webhook_url, { id, key });
+    },
     async execute(db: pg.PoolClient): Promise<StoredResponse> {
-      const id = `pay_${randomBytes(12).toString('hex')}`;
       const inserted = await db.query<PaymentRow>(
         `INSERT INTO payments (id, tenant, idempotency_key, amount, currency, customer, status)
          VALUES ($1, $2, $3, $4, $5, $6, 'succeeded')
@@ -86,16 +121,18 @@ export function createPayment(
   };
 }
 
-/** `GET /payments?idempotency_key=K`: the effects of a key, for effect probes. */
-export async function listPaymentsByKey(
+/** `GET /payments?idempotency_key=K` or `?customer=C`: effects, for effect probes. */
+export async function listPayments(
   pool: pg.Pool,
   tenant: string,
-  key: string,
+  filter: { key: string } | { customer: string },
 ): Promise<StoredResponse> {
+  const [column, value] =
+    'key' in filter ? ['idempotency_key', filter.key] : ['customer', filter.customer];
   const found = await pool.query<PaymentRow>(
     `SELECT id, amount, currency, customer, status, created_at FROM payments
-      WHERE tenant = $1 AND idempotency_key = $2 ORDER BY created_at, id`,
-    [tenant, key],
+      WHERE tenant = $1 AND ${column} = $2 ORDER BY created_at, id`,
+    [tenant, value],
   );
   return jsonResponse(200, { data: found.rows.map(paymentJson), count: found.rows.length });
 }

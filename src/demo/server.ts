@@ -22,7 +22,7 @@ import {
   parseOrderChange,
   parseOrderId,
 } from './orders.js';
-import { createPayment, getPayment, listPaymentsByKey, parsePaymentRequest } from './payments.js';
+import { createPayment, getPayment, listPayments, parsePaymentRequest } from './payments.js';
 import { migrate } from './schema.js';
 
 export interface DemoTargetOptions {
@@ -133,7 +133,10 @@ async function handle(
   });
   try {
     const url = new URL(request.url ?? '/', 'http://demo.invalid');
-    const routed = await route(context, request, url, () => clientGone);
+    const routed = await route(context, request, url, {
+      clientGone: () => clientGone,
+      processingMs: providerDelayOf(request, context.settings.processingMs),
+    });
     if (routed.replayed) {
       send(response, routed.response, { 'idempotent-replayed': 'true' });
     } else {
@@ -156,6 +159,30 @@ async function handle(
   }
 }
 
+/** What the guard needs to know about the request in hand. */
+interface RequestSignals {
+  readonly clientGone: () => boolean;
+  readonly processingMs: number;
+}
+
+/**
+ * `Demo-Provider-Delay-Ms: N` (0 to 10000) makes this one request's simulated provider call
+ * take N ms: scenarios use it to make the demo slow where a pattern needs a slow target.
+ */
+function providerDelayOf(request: IncomingMessage, fallback: number): number {
+  const header = request.headers['demo-provider-delay-ms'];
+  if (typeof header !== 'string') return fallback;
+  const value = Number(header);
+  if (!Number.isInteger(value) || value < 0 || value > 10_000) {
+    throw new HttpProblem(
+      400,
+      'Invalid Demo-Provider-Delay-Ms',
+      'expected a whole number of milliseconds from 0 to 10000',
+    );
+  }
+  return value;
+}
+
 interface Routed {
   readonly response: StoredResponse;
   readonly replayed: boolean;
@@ -167,7 +194,7 @@ async function route(
   context: RequestContext,
   request: IncomingMessage,
   url: URL,
-  clientGone: () => boolean,
+  signals: RequestSignals,
 ): Promise<Routed> {
   const method = request.method ?? 'GET';
   const { pathname } = url;
@@ -187,19 +214,22 @@ async function route(
       return keyed(
         context,
         { tenant, key, method, path: pathname, body: payment },
-        clientGone,
+        signals,
         createPayment(tenant, key, payment),
       );
     }
     if (method === 'GET') {
       const key = url.searchParams.get('idempotency_key');
-      if (key === null)
+      const customer = url.searchParams.get('customer');
+      if (key === null && customer === null) {
         throw new HttpProblem(
           400,
           'Missing query parameter',
-          'GET /payments needs ?idempotency_key=K',
+          'GET /payments needs ?idempotency_key=K or ?customer=C',
         );
-      return fresh(await listPaymentsByKey(pool, tenantOf(request), key));
+      }
+      const filter = key !== null ? { key } : { customer: customer ?? '' };
+      return fresh(await listPayments(pool, tenantOf(request), filter));
     }
   }
   if (segments[0] === 'payments' && segments.length === 2 && method === 'GET') {
@@ -215,7 +245,7 @@ async function route(
       return keyed(
         context,
         { tenant, key, method, path: pathname, body: change },
-        clientGone,
+        signals,
         changeOrder(tenant, id, key, change.status),
       );
     }
@@ -245,10 +275,10 @@ function requireKey(request: IncomingMessage, settings: GuardSettings): string |
 function keyed(
   context: RequestContext,
   request: { tenant: string; key: string | undefined; method: string; path: string; body: unknown },
-  clientGone: () => boolean,
+  signals: RequestSignals,
   operation: Operation,
 ): Promise<Routed> {
-  const guard = { pool: context.pool, settings: context.settings, clientGone };
+  const guard = { pool: context.pool, settings: context.settings, ...signals };
   // The key is only ever absent with the no-idempotency flaw, which ignores it.
   return runIdempotent(guard, { ...request, key: request.key ?? '' }, operation);
 }

@@ -166,7 +166,8 @@ export function attemptsOf(history: readonly HistoryEvent[]): Attempt[] {
   }
   const attempts: Attempt[] = [];
   for (const event of history) {
-    if (event.type === 'invoke') attempts.push({ invoke: event, completion: completions.get(event.op) });
+    if (event.type === 'invoke')
+      attempts.push({ invoke: event, completion: completions.get(event.op) });
   }
   return attempts;
 }

@@ -28,7 +28,11 @@ export interface ReportContext {
  */
 export interface Reporter {
   readonly name: string;
-  onStart?(info: { readonly runId: string; readonly scenarios: number; readonly total: number }): void;
+  onStart?(info: {
+    readonly runId: string;
+    readonly scenarios: number;
+    readonly total: number;
+  }): void;
   onProgress?(progress: RunProgress): void;
   /** Writes the report; returns the paths of files written, if any. */
   onEnd(result: RunResult, history: readonly HistoryEvent[]): Promise<readonly string[]>;

@@ -70,6 +70,8 @@ export interface RunResult {
   readonly replayCommand: string;
   /** Where the reports were written. */
   readonly reportDir: string;
+  /** Every proxy this run created on Toxiproxy was named with this prefix (and removed). */
+  readonly proxyPrefix: string;
   readonly valid: Validity;
   readonly counts: {
     readonly scenarios: number;

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
@@ -46,7 +48,7 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
 describe('idemproof demo', () => {
   it('starts PostgreSQL, the target and a proxy, serves payments through Toxiproxy, and on SIGINT removes it all', async () => {
     const toxiproxyUrl = inject('toxiproxyUrl');
-    const cli = startCli(['demo', '--toxiproxy', toxiproxyUrl]);
+    const cli = startCli(['demo', '--serve', '--toxiproxy', toxiproxyUrl]);
     try {
       await waitFor(() => cli.output().stdout.includes('Press Ctrl-C'), 30_000);
     } catch (error) {
@@ -91,10 +93,42 @@ describe('idemproof demo', () => {
   });
 
   it('stops by itself after --stop-after', async () => {
-    const cli = startCli(['demo', '--toxiproxy', inject('toxiproxyUrl'), '--stop-after', '1s']);
+    const cli = startCli([
+      'demo',
+      '--serve',
+      '--toxiproxy',
+      inject('toxiproxyUrl'),
+      '--stop-after',
+      '1s',
+    ]);
     const finished = await cli.finished;
     expect(finished.code, finished.stderr).toBe(0);
     expect(finished.stdout).toContain('Stopping in 1 s');
+  });
+
+  it('runs the built-in suite and exits 1 with the violated checks when the target has a flaw', async () => {
+    const reportDir = await mkdtemp(join(tmpdir(), 'idemproof-demo-'));
+    try {
+      const finished = await startCli([
+        'demo',
+        '--flaw',
+        'no-payload-check',
+        '--report-dir',
+        reportDir,
+      ]).finished;
+      expect(finished.code, finished.stderr).toBe(1);
+      expect(finished.stdout).toContain('FAIL');
+      expect(finished.stdout).toContain('conflictOnMismatch');
+      const [runFolder] = await readdir(reportDir);
+      expect((await readdir(join(reportDir, runFolder ?? ''))).sort()).toEqual([
+        'history.jsonl',
+        'index.html',
+        'junit.xml',
+        'results.json',
+      ]);
+    } finally {
+      await rm(reportDir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 on an unknown flaw, naming the known ones', async () => {

@@ -1,0 +1,36 @@
+import type { Attempt } from '../history/events.js';
+
+/**
+ * A scope is one logical operation as the API should see it: the attempts that sent the same
+ * Idempotency-Key for the same tenant. Attempts without a key, or that did not send it, belong
+ * to no scope.
+ */
+export interface Scope {
+  readonly key: string;
+  /** The tenant as the attempts recorded it (null: the default tenant). */
+  readonly tenant: string | null;
+  /** In invoke order. */
+  readonly attempts: readonly Attempt[];
+}
+
+/** A string that identifies a scope: (tenant ?? '', key). */
+export function scopeId(key: string, tenant: string | null): string {
+  return JSON.stringify([tenant ?? '', key]);
+}
+
+/**
+ * Groups attempts that sent a key into scopes, in the order each scope first appears.
+ * Must not: merge tenants (the null tenant and '' are the same default tenant, nothing more).
+ */
+export function byScope(attempts: readonly Attempt[]): Scope[] {
+  const scopes = new Map<string, { key: string; tenant: string | null; attempts: Attempt[] }>();
+  for (const attempt of attempts) {
+    const { key, tenant, keySent } = attempt.invoke;
+    if (key === null || !keySent) continue;
+    const id = scopeId(key, tenant);
+    const scope = scopes.get(id);
+    if (scope === undefined) scopes.set(id, { key, tenant, attempts: [attempt] });
+    else scope.attempts.push(attempt);
+  }
+  return [...scopes.values()];
+}

@@ -1,0 +1,75 @@
+import { IdemproofError } from '../errors.js';
+import { REPORTER_NAMES } from '../report/registry.js';
+import { runSuite, type RunOutcome } from '../run/run.js';
+import { EXIT_CODES } from './exit-codes.js';
+import type { Output } from './output.js';
+import { parseWholeNumber } from './parse-options.js';
+
+export interface RunCommandOptions {
+  readonly target?: string;
+  readonly profile?: string;
+  readonly seed?: string;
+  readonly reportDir?: string;
+  readonly reporter?: string;
+  readonly toxiproxy?: string;
+}
+
+export function parseReporters(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.filter((name) => !(REPORTER_NAMES as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_USAGE',
+      `--reporter '${value}': expected a comma-separated list of ${REPORTER_NAMES.join(', ')}`,
+    );
+  }
+  return names;
+}
+
+/** The exit code a finished run deserves: violations 1, an infrastructure error 3, else 0. */
+export function exitCodeOf(outcome: RunOutcome): number {
+  if (outcome.result.valid === false) return EXIT_CODES.violation;
+  if (outcome.result.scenarios.some((scenario) => scenario.error !== null)) {
+    const usage = outcome.result.scenarios.some(
+      (scenario) =>
+        scenario.error?.code === 'IDEMPROOF_ERR_USAGE' ||
+        scenario.error?.code === 'IDEMPROOF_ERR_SCENARIO',
+    );
+    return usage ? EXIT_CODES.usage : EXIT_CODES.infrastructure;
+  }
+  return EXIT_CODES.ok;
+}
+
+/** `idemproof run <scenario files or folders…>`: returns the exit code. */
+export async function runCommand(
+  paths: string[],
+  options: RunCommandOptions,
+  output: Output,
+): Promise<number> {
+  const outcome = await runSuite({
+    paths,
+    target: options.target,
+    profile: options.profile,
+    seed:
+      options.seed === undefined
+        ? undefined
+        : parseWholeNumber('--seed', options.seed, 0, 2 ** 32 - 1),
+    reportDir: options.reportDir,
+    reporters: parseReporters(options.reporter),
+    toxiproxyUrl: options.toxiproxy,
+    out: output.result,
+    err: output.error,
+    interactive: process.stderr.isTTY,
+  });
+  for (const scenario of outcome.result.scenarios) {
+    if (scenario.error !== null)
+      output.error(
+        `idemproof: scenario '${scenario.name}' stopped early: ${scenario.error.message} (${scenario.error.code})`,
+      );
+  }
+  return exitCodeOf(outcome);
+}

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { HeaderList, RecordedResponse } from '../history/events.js';
+
+/** How much of a response body is kept as text; the hash always covers the whole body. */
+export const BODY_RECORD_LIMIT = 256 * 1024;
+
+export interface AttemptRequest {
+  /** Where to send it: a lane's proxy or the target. */
+  readonly url: string;
+  readonly method: string;
+  readonly headers: HeaderList;
+  readonly body: string | null;
+  readonly timeoutMs: number;
+  /** One request per connection (faulted lanes). */
+  readonly freshConnection: boolean;
+}
+
+export type AttemptResult =
+  | { readonly kind: 'response'; readonly response: RecordedResponse; readonly durationMs: number }
+  | {
+      readonly kind: 'error';
+      readonly code: string;
+      readonly message: string;
+      readonly durationMs: number;
+    };
+
+/**
+ * Sends attempts with undici and reports what happened, never judging it. Clean attempts share
+ * a keep-alive pool; faulted ones each get their own connection, closed afterwards.
+ *
+ * Must not: retry, follow redirects, or throw for a network failure (it is a result).
+ */
+export class AttemptClient {
+  private readonly pooled = new Agent({ connections: 128, keepAliveTimeout: 4000 });
+  private readonly fresh = new Agent({ pipelining: 0, keepAliveTimeout: 1 });
+
+  async send(attempt: AttemptRequest): Promise<AttemptResult> {
+    const started = performance.now();
+    const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000;
+    const dispatcher: Dispatcher = attempt.freshConnection ? this.fresh : this.pooled;
+    try {
+      const response = await request(attempt.url, {
+        method: attempt.method,
+        headers: attempt.headers.flatMap(([name, value]) => [name, value]),
+        body: attempt.body ?? undefined,
+        dispatcher,
+        reset: attempt.freshConnection,
+        signal: AbortSignal.timeout(attempt.timeoutMs),
+        headersTimeout: attempt.timeoutMs + 1000,
+        bodyTimeout: attempt.timeoutMs + 1000,
+      });
+      const body = await readBody(response.body);
+      return {
+        kind: 'response',
+        response: { status: response.statusCode, headers: headerList(response.headers), ...body },
+        durationMs: elapsed(),
+      };
+    } catch (error) {
+      const { code, message } = errorCodeOf(error);
+      return { kind: 'error', code, message, durationMs: elapsed() };
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.pooled.close(), this.fresh.close()]);
+  }
+}
+
+async function readBody(
+  stream: AsyncIterable<Buffer>,
+): Promise<Pick<RecordedResponse, 'body' | 'bodyBytes' | 'bodySha256' | 'bodyTruncated'>> {
+  const hash = createHash('sha256');
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let bodyBytes = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    bodyBytes += chunk.length;
+    if (keptBytes < BODY_RECORD_LIMIT) {
+      const part = chunk.subarray(0, BODY_RECORD_LIMIT - keptBytes);
+      kept.push(part);
+      keptBytes += part.length;
+    }
+  }
+  return {
+    body: Buffer.concat(kept).toString('utf8'),
+    bodyBytes,
+    bodySha256: hash.digest('hex'),
+    bodyTruncated: bodyBytes > keptBytes,
+  };
+}
+
+function headerList(headers: Record<string, string | string[] | undefined>): HeaderList {
+  const list: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value])
+      list.push([name.toLowerCase(), item]);
+  }
+  return list;
+}
+
+/** A stable code for a failed attempt: ECONNRESET, UND_ERR_SOCKET, TIMEOUT, ECONNREFUSED… */
+export function errorCodeOf(error: unknown): { code: string; message: string } {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current instanceof Error && !seen.has(current)) {
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (
+      current.name === 'TimeoutError' ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT'
+    ) {
+      return { code: 'TIMEOUT', message: current.message };
+    }
+    if (typeof code === 'string' && code !== 'UND_ERR_ABORTED')
+      return { code, message: current.message };
+    current = current.cause;
+  }
+  return { code: 'UNKNOWN', message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Errors that happen before any byte of the request could reach the target: the attempt
+ * certainly was not processed.
+ */
+const NOT_DELIVERED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export function outcomeOfError(code: string, laneDelivers: 'always' | 'never'): 'fail' | 'info' {
+  return laneDelivers === 'never' || NOT_DELIVERED.has(code) ? 'fail' : 'info';
+}

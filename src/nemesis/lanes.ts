@@ -1,0 +1,168 @@
+import type { HistoryRecorder } from '../history/recorder.js';
+import { registerCleanup } from '../provision/cleanup.js';
+import type { LaneName } from '../scenario/schema.js';
+import type { Toxic, ToxiproxyApi } from './toxiproxy-api.js';
+
+/**
+ * Fault lanes: several proxies to the same upstream, each with fixed toxics installed before
+ * any traffic, at toxicity 1. A pattern picks the lane per attempt, so the fate of an attempt
+ * is chosen by the seeded plan, never by Toxiproxy's dice (which are per connection).
+ */
+export interface LaneDefinition {
+  readonly name: LaneName;
+  readonly toxics: readonly Toxic[];
+  /** Does a request sent through this lane reach the target? 'never' makes errors `fail`. */
+  readonly delivers: 'always' | 'never';
+  /** Faulted lanes use one request per connection, so a fault never leaks into the next one. */
+  readonly freshConnection: boolean;
+}
+
+export function laneDefinition(name: LaneName, options: { slowMs: number }): LaneDefinition {
+  const lane = (toxics: Toxic[], delivers: 'always' | 'never' = 'always'): LaneDefinition => ({
+    name,
+    toxics,
+    delivers,
+    freshConnection: toxics.length > 0,
+  });
+  switch (name) {
+    case 'clean':
+      return lane([]);
+    case 'lost-response':
+      return lane([
+        {
+          name: 'lost_response',
+          type: 'reset_peer',
+          stream: 'downstream',
+          attributes: { timeout: 0 },
+        },
+      ]);
+    case 'lost-request':
+      return lane(
+        [
+          {
+            name: 'lost_request',
+            type: 'reset_peer',
+            stream: 'upstream',
+            attributes: { timeout: 0 },
+          },
+        ],
+        'never',
+      );
+    case 'blackhole':
+      return lane([
+        { name: 'blackhole', type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } },
+      ]);
+    case 'slow-request':
+      return lane([
+        {
+          name: 'slow_request',
+          type: 'latency',
+          stream: 'upstream',
+          attributes: { latency: options.slowMs, jitter: 0 },
+        },
+      ]);
+    case 'slow-response':
+      return lane([
+        {
+          name: 'slow_response',
+          type: 'latency',
+          stream: 'downstream',
+          attributes: { latency: options.slowMs, jitter: 0 },
+        },
+      ]);
+  }
+}
+
+export function describeToxics(toxics: readonly Toxic[]): string {
+  if (toxics.length === 0) return 'none';
+  return toxics
+    .map(
+      (toxic) =>
+        `${toxic.stream} ${toxic.type} ${Object.entries(toxic.attributes)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(' ')}`,
+    )
+    .join('; ');
+}
+
+export interface LaneSet {
+  /** host:port of the lane's proxy. */
+  address(lane: LaneName): string;
+  definition(lane: LaneName): LaneDefinition;
+  readonly definitions: readonly LaneDefinition[];
+  /** Removes every proxy of the set; safe to call twice. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Creates one proxy per lane (named `<prefix>_<lane>`) with its toxics, records a `fault`
+ * event for each faulted lane, and registers their removal for signals and errors.
+ */
+export async function createLanes(options: {
+  readonly api: ToxiproxyApi;
+  readonly prefix: string;
+  /** host:port of the target. */
+  readonly upstream: string;
+  readonly lanes: readonly LaneName[];
+  readonly slowMs: number;
+  readonly recorder: HistoryRecorder;
+  readonly scenario: string;
+}): Promise<LaneSet> {
+  const { api, recorder, scenario } = options;
+  const created = new Map<
+    LaneName,
+    { definition: LaneDefinition; address: string; proxy: string }
+  >();
+  let removing: Promise<void> | undefined;
+  const remove = (): Promise<void> =>
+    (removing ??= (async () => {
+      unregister();
+      const failures: unknown[] = [];
+      for (const { definition, proxy } of created.values()) {
+        await api.removeProxy(proxy).catch((error: unknown) => failures.push(error));
+        if (definition.toxics.length > 0) {
+          recorder.append({
+            type: 'heal',
+            scenario,
+            lane: definition.name,
+            toxics: describeToxics(definition.toxics),
+          });
+        }
+      }
+      if (failures.length > 0) throw failures[0];
+    })());
+  const unregister = registerCleanup({ name: `fault lanes ${options.prefix}_*`, run: remove });
+
+  try {
+    for (const name of new Set(options.lanes)) {
+      const definition = laneDefinition(name, { slowMs: options.slowMs });
+      const proxyName = `${options.prefix}_${name.replace(/-/g, '_')}`;
+      const proxy = await api.createProxy({ name: proxyName, upstream: options.upstream });
+      created.set(name, { definition, address: `127.0.0.1:${proxy.port}`, proxy: proxyName });
+      for (const toxic of definition.toxics) await api.addToxic(proxyName, toxic);
+      if (definition.toxics.length > 0) {
+        recorder.append({
+          type: 'fault',
+          scenario,
+          lane: name,
+          toxics: describeToxics(definition.toxics),
+        });
+      }
+    }
+  } catch (error) {
+    await remove().catch(() => undefined);
+    throw error;
+  }
+
+  const lookup = (lane: LaneName): { definition: LaneDefinition; address: string } => {
+    const found = created.get(lane);
+    if (found === undefined) throw new Error(`lane ${lane} was not created for this scenario`);
+    return found;
+  };
+  return {
+    address: (lane) => lookup(lane).address,
+    definition: (lane) => lookup(lane).definition,
+    definitions: [...created.values()].map(({ definition }) => definition),
+    remove,
+  };
+}

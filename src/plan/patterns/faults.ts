@@ -1,0 +1,78 @@
+import type { PatternBuilder } from '../builder.js';
+import type { PatternSpec } from '../../scenario/schema.js';
+
+type Spec<K extends PatternSpec['kind']> = Extract<PatternSpec, { kind: K }>;
+
+/** A blackholed response never comes: the attempt gives up after this long. */
+const BLACKHOLE_TIMEOUT_MS = 1000;
+
+/** 4. The request is processed but its response is lost; retries with the same key follow. */
+export function lostResponse(plan: PatternBuilder, spec: Spec<'lost-response'>): void {
+  const op = plan.operation();
+  plan.send(op, {
+    label: 'original (response lost)',
+    lane: spec.lane,
+    ...(spec.lane === 'blackhole'
+      ? { timeoutMs: Math.min(BLACKHOLE_TIMEOUT_MS, plan.context.scenario.target.timeoutMs) }
+      : {}),
+  });
+  for (let retry = 1; retry <= spec.retries; retry += 1) plan.send(op, { label: `retry ${retry}` });
+  plan.probeEffects(op, 'after retries');
+}
+
+/** 5. The request never reaches the target; the retry is the first delivery. */
+export function lostRequest(plan: PatternBuilder, spec: Spec<'lost-request'>): void {
+  const op = plan.operation();
+  plan.send(op, { label: 'original (request lost)', lane: 'lost-request' });
+  plan.probeEffects(op, 'after the lost request');
+  for (let retry = 1; retry <= spec.retries; retry += 1) plan.send(op, { label: `retry ${retry}` });
+  plan.probeEffects(op, 'after retries');
+}
+
+/**
+ * 6. The original outlives the client's timeout (through a slow lane, or a slow target), and
+ * retries start while it may still be in flight.
+ */
+export function slowTimeout(plan: PatternBuilder, spec: Spec<'slow-timeout'>): void {
+  const op = plan.operation();
+  plan.send(op, {
+    label: `original (gives up after ${spec.clientTimeoutMs} ms)`,
+    lane: spec.lane,
+    timeoutMs: spec.clientTimeoutMs,
+    background: true,
+  });
+  let elapsed = 0;
+  [...spec.retryAtMs]
+    .sort((a, b) => a - b)
+    .forEach((at, index) => {
+      plan.sleep(at - elapsed);
+      elapsed = at;
+      plan.send(op, { label: `retry ${index + 1} at +${at} ms`, background: true });
+    });
+  plan.join();
+  plan.sleep(spec.settleMs);
+  plan.probeEffects(op, 'after the original and its retries');
+}
+
+/**
+ * 7. Retries after pauses, to cross in-progress and retention windows. A retry later than the
+ * retention the profile declares is not a duplicate any more, so it is left out (and noted).
+ */
+export function delayedRetries(plan: PatternBuilder, spec: Spec<'delayed-retries'>): void {
+  const op = plan.operation();
+  const retention = plan.context.profile.retentionMs;
+  plan.send(op, { label: 'original' });
+  let elapsed = 0;
+  spec.delaysMs.forEach((delay, index) => {
+    if (retention !== null && elapsed + delay >= retention) {
+      plan.note(
+        `retry ${index + 1} after ${delay} ms left out: it would come after the declared retention of ${retention} ms`,
+      );
+      return;
+    }
+    elapsed += delay;
+    plan.sleep(delay);
+    plan.send(op, { label: `retry ${index + 1} after ${delay} ms` });
+  });
+  plan.probeEffects(op, 'after delayed retries');
+}

@@ -1,0 +1,96 @@
+import type { Random } from './random.js';
+
+/** The values a template may use. */
+export interface TemplateVars {
+  readonly key: string;
+  readonly tenant: string;
+  readonly marker: string;
+  readonly resource: string;
+  readonly run: string;
+  readonly n: string;
+  readonly sink: string;
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+
+export class TemplateError extends Error {}
+
+/** Replaces {{name}} in `text`; `encode` is applied to each value (e.g. for URLs). */
+export function fillText(
+  text: string,
+  vars: TemplateVars,
+  encode: (value: string) => string = (value) => value,
+): string {
+  return text.replace(PLACEHOLDER, (_match, name: string) => {
+    if (!(name in vars)) {
+      throw new TemplateError(
+        `unknown template variable {{${name}}} in "${text}"; known: ${Object.keys(vars).join(', ')}`,
+      );
+    }
+    return encode(vars[name as keyof TemplateVars]);
+  });
+}
+
+/** Fills a URL template: values are percent-encoded. */
+export function fillUrl(text: string, vars: TemplateVars): string {
+  return fillText(text, vars, encodeURIComponent);
+}
+
+/**
+ * Fills a JSON payload template: strings are templated; `{$int: [min, max]}` and
+ * `{$pick: [...]}` leaves are drawn from the seeded random source.
+ */
+export function fillPayload(value: unknown, vars: TemplateVars, random: Random): unknown {
+  if (typeof value === 'string') return fillText(value, vars);
+  if (Array.isArray(value)) return value.map((item) => fillPayload(item, vars, random));
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    if (keys.length === 1 && keys[0] === '$int') return drawInt(record.$int);
+    if (keys.length === 1 && keys[0] === '$pick') {
+      const options = record.$pick;
+      if (!Array.isArray(options) || options.length === 0)
+        throw new TemplateError('$pick needs a non-empty list');
+      return fillPayload(random.pick(options), vars, random);
+    }
+    return Object.fromEntries(keys.map((key) => [key, fillPayload(record[key], vars, random)]));
+  }
+  return value;
+
+  function drawInt(range: unknown): number {
+    if (
+      !Array.isArray(range) ||
+      range.length !== 2 ||
+      !range.every((bound) => Number.isSafeInteger(bound))
+    ) {
+      throw new TemplateError('$int needs [min, max] with whole numbers');
+    }
+    const [min, max] = range as [number, number];
+    return random.int(Math.min(min, max), Math.max(min, max));
+  }
+}
+
+/**
+ * A different request under the same key: `different` merged over the payload when given;
+ * otherwise the first top-level number is increased by 1 (or set to 0 past 2^53), else the first string gets a
+ * suffix, else a field is added.
+ */
+export function differentPayload(
+  payload: unknown,
+  different: Record<string, unknown> | undefined,
+): unknown {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    return { value: payload, idemproof_variant: 'different' };
+  }
+  const record = payload as Record<string, unknown>;
+  if (different !== undefined) return { ...record, ...different };
+  const numeric = Object.keys(record).find((key) => typeof record[key] === 'number');
+  if (numeric !== undefined) {
+    const value = record[numeric] as number;
+    // Beyond 2^53, +1 does not change a float: use 0 then, which surely differs.
+    return { ...record, [numeric]: value + 1 !== value ? value + 1 : 0 };
+  }
+  const text = Object.keys(record).find((key) => typeof record[key] === 'string');
+  if (text !== undefined) return { ...record, [text]: `${record[text] as string}-different` };
+  return { ...record, idemproof_variant: 'different' };
+}

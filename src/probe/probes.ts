@@ -1,0 +1,132 @@
+import type pg from 'pg';
+import { request } from 'undici';
+import { describeError } from '../errors.js';
+import type { HeaderList } from '../history/events.js';
+import { fillText, fillUrl, type TemplateVars } from '../plan/template.js';
+import type { EffectProbeSpec, StateProbeSpec } from '../scenario/schema.js';
+import { countAt, selectJsonPath } from './json-path.js';
+import type { Sink } from './sink.js';
+
+/**
+ * Effect and state probes read the target's side of the story into the history: how many
+ * effects a key (or a marker) has, and what state a resource is in. They go to the target
+ * directly, never through a fault lane.
+ */
+export interface EffectProbe {
+  readonly source: 'http' | 'sql' | 'sink';
+  count(vars: TemplateVars, tenantHeaders: HeaderList): Promise<number>;
+}
+
+export interface StateProbe {
+  read(vars: TemplateVars, tenantHeaders: HeaderList): Promise<unknown>;
+}
+
+export interface ProbeResources {
+  readonly targetBase: string;
+  readonly sink: Sink | undefined;
+  /** One pool per connection string, shared by the run and closed at its end. */
+  pool(connectionString: string): pg.Pool;
+}
+
+const PROBE_TIMEOUT_MS = 10_000;
+
+export function createEffectProbe(spec: EffectProbeSpec, resources: ProbeResources): EffectProbe {
+  if ('http' in spec) {
+    const http = spec.http;
+    return {
+      source: 'http',
+      async count(vars, tenantHeaders) {
+        const document = await getJson(resolveUrl(fillUrl(http.url, vars), resources.targetBase), [
+          ...tenantHeaders,
+          ...templatedHeaders(http.headers, vars),
+        ]);
+        return countAt(document, http.count);
+      },
+    };
+  }
+  if ('sql' in spec) {
+    const sql = spec.sql;
+    return {
+      source: 'sql',
+      async count(vars) {
+        const pool = resources.pool(expandEnv(sql.url));
+        const result = await pool.query<Record<string, unknown>>(
+          sql.query,
+          sql.params.map((name) => vars[name]),
+        );
+        const first = result.rows[0];
+        const value = first === undefined ? 0 : Object.values(first)[0];
+        const count = Number(value);
+        if (!Number.isFinite(count))
+          throw new Error(`the query's first column is not a number: ${String(value)}`);
+        return count;
+      },
+    };
+  }
+  const sinkSpec = spec.sink;
+  return {
+    source: 'sink',
+    count(vars) {
+      if (resources.sink === undefined) return Promise.reject(new Error('the sink is not running'));
+      return Promise.resolve(
+        resources.sink.count(sinkSpec.countBy === 'key' ? vars.key : vars.marker),
+      );
+    },
+  };
+}
+
+export function createStateProbe(spec: StateProbeSpec, resources: ProbeResources): StateProbe {
+  return {
+    async read(vars, tenantHeaders) {
+      const document = await getJson(
+        resolveUrl(fillUrl(spec.http.url, vars), resources.targetBase),
+        [...tenantHeaders, ...templatedHeaders(spec.http.headers, vars)],
+      );
+      return selectJsonPath(document, spec.http.select) ?? null;
+    },
+  };
+}
+
+function templatedHeaders(
+  headers: Record<string, string> | undefined,
+  vars: TemplateVars,
+): HeaderList {
+  return Object.entries(headers ?? {}).map(([name, value]) => [
+    name.toLowerCase(),
+    fillText(value, vars),
+  ]);
+}
+
+export function resolveUrl(url: string, base: string): string {
+  return /^https?:\/\//i.test(url)
+    ? url
+    : `${base.replace(/\/+$/, '')}${url.startsWith('/') ? '' : '/'}${url}`;
+}
+
+/** `${NAME}` → the environment variable; a missing one is an error naming it. */
+export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+    const value = env[name];
+    if (value === undefined) throw new Error(`environment variable ${name} is not set`);
+    return value;
+  });
+}
+
+async function getJson(url: string, headers: HeaderList): Promise<unknown> {
+  const response = await request(url, {
+    method: 'GET',
+    headers: headers.flatMap(([name, value]) => [name, value]),
+    signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+  });
+  const text = await response.body.text();
+  if (response.statusCode >= 400) {
+    throw new Error(`GET ${url} answered ${response.statusCode}: ${text.slice(0, 200)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(
+      `GET ${url} did not answer JSON (${describeError(error)}): ${text.slice(0, 200)}`,
+    );
+  }
+}

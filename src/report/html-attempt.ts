@@ -1,0 +1,140 @@
+import type { Attempt, HeaderList, ProbeEvent } from '../history/events.js';
+import { markup, type SafeHtml } from './html-escape.js';
+import { count, ms } from './html-format.js';
+import { laneSwatch, type LanePalette } from './html-lanes.js';
+import { capBytes, clip } from './printable.js';
+
+/**
+ * One attempt as a request and its response side by side: method, URL, headers and body, then
+ * status, headers and body, or the error and what it means (fail: certainly not processed;
+ * info: outcome unknown). Bodies are cut at 4 KiB with a "(n more bytes)" note.
+ */
+
+const MAX_HEADERS = 64;
+const MAX_HEADER_VALUE = 1024;
+
+function headersBlock(headers: HeaderList): SafeHtml {
+  if (headers.length === 0) return markup`<p class="note">no headers</p>`;
+  const shown = headers.slice(0, MAX_HEADERS);
+  const lines = shown.map(
+    ([name, value]) =>
+      markup`<span class="hname">${name}</span>: ${clip(value, MAX_HEADER_VALUE)}\n`,
+  );
+  const more =
+    headers.length > shown.length
+      ? markup`<span class="note">(${headers.length - shown.length} more headers)</span>`
+      : null;
+  return markup`<pre class="headers">${lines}${more}</pre>`;
+}
+
+/** A body, capped at 4 KiB; `totalBytes` is the whole body's size when the text was cut earlier. */
+export function bodyBlock(body: string | null, totalBytes?: number): SafeHtml {
+  if (body === null) return markup`<p class="note">no body</p>`;
+  if (body === '' && (totalBytes ?? 0) === 0) return markup`<p class="note">empty body</p>`;
+  const capped = capBytes(body, undefined, totalBytes);
+  const more =
+    capped.moreBytes > 0
+      ? markup`<span class="more">(${count(capped.moreBytes)} more bytes)</span>`
+      : null;
+  return markup`<pre class="body">${capped.text}</pre>
+    ${more}`;
+}
+
+function requestPane(attempt: Attempt): SafeHtml {
+  const request = attempt.invoke.request;
+  const target =
+    request.targetUrl !== request.url
+      ? markup`<p class="note">target: <code>${request.targetUrl}</code></p>`
+      : null;
+  return markup`<div class="pane">
+    <h5>Request</h5>
+    <p class="reqline"><code>${request.method} ${request.url}</code></p>
+    ${target}${headersBlock(request.headers)}${bodyBlock(request.body)}
+  </div>`;
+}
+
+function responsePane(attempt: Attempt): SafeHtml {
+  const completion = attempt.completion;
+  if (completion === undefined) {
+    return markup`<div class="pane">
+      <h5>No completion</h5>
+      <p class="note">
+        No completion was recorded: the run ended while this attempt was in flight.
+      </p>
+    </div>`;
+  }
+  if (completion.type === 'ok') {
+    const response = completion.response;
+    const cut = response.bodyTruncated
+      ? markup`<p class="note">
+          Recorded body cut at ${count(Buffer.byteLength(response.body, 'utf8'))} bytes; the whole
+          body had ${count(response.bodyBytes)} bytes.
+        </p>`
+      : null;
+    return markup`<div class="pane">
+      <h5>
+        Response
+        <span class="status s${Math.floor(response.status / 100)}">${response.status}</span> after
+        ${ms(completion.durationMs)}
+        <span class="note">(ok #${completion.index} at ${ms(completion.time)})</span>
+      </h5>
+      ${headersBlock(response.headers)}${bodyBlock(response.body, response.bodyBytes)}${cut}
+      <p class="note">body SHA-256 <code>${response.bodySha256}</code></p>
+    </div>`;
+  }
+  const meaning =
+    completion.type === 'fail'
+      ? 'Not sent: the request certainly did not reach the handler.'
+      : 'Outcome unknown: the request may or may not have been processed.';
+  return markup`<div class="pane">
+    <h5>
+      ${completion.type === 'fail' ? 'Failed ✕' : 'Unknown ?'} after ${ms(completion.durationMs)}
+      <span class="note">(${completion.type} #${completion.index} at ${ms(completion.time)})</span>
+    </h5>
+    <p>${meaning}</p>
+    <pre class="error">${completion.error.code}: ${completion.error.message}</pre>
+  </div>`;
+}
+
+export function renderAttempt(
+  attempt: Attempt,
+  palette: LanePalette,
+  highlighted: boolean,
+): SafeHtml {
+  const invoke = attempt.invoke;
+  const facts = [
+    invoke.label,
+    invoke.pattern,
+    invoke.tenant === null ? null : `tenant ${invoke.tenant}`,
+    invoke.keySent ? null : 'key not sent',
+    invoke.variant === 'different' ? 'different payload' : null,
+    invoke.group === null ? null : `group ${invoke.group}`,
+    `invoke #${invoke.index} at ${ms(invoke.time)}`,
+    `timeout ${ms(invoke.timeoutMs)}`,
+  ].filter((fact) => fact !== null);
+  return markup`<div class="attempt${highlighted ? ' involved' : ''}">
+    <p class="attempt-head">
+      ${laneSwatch(palette, invoke.lane)} · <strong>${invoke.op}</strong> · ${facts.join(' · ')}
+    </p>
+    <div class="pair">${requestPane(attempt)}${responsePane(attempt)}</div>
+  </div>`;
+}
+
+export function renderProbe(probe: ProbeEvent): SafeHtml {
+  const reading = probe.reading;
+  const value = !reading.ok
+    ? markup`<span class="bad">failed: ${reading.error}</span>`
+    : 'count' in reading
+      ? markup`count <strong>${reading.count}</strong>`
+      : markup`state <code>${clip(JSON.stringify(reading.state) ?? 'undefined', 2000)}</code>`;
+  const subject = [
+    probe.key === null ? null : `key ${probe.key}`,
+    probe.tenant === null ? null : `tenant ${probe.tenant}`,
+    probe.marker === null ? null : `marker ${probe.marker}`,
+    probe.resource === null ? null : `resource ${probe.resource}`,
+  ].filter((part) => part !== null);
+  return markup`<li>
+    probe #${probe.index} at ${ms(probe.time)}: ${probe.probe} via ${probe.source},
+    ${probe.label}${subject.length > 0 ? ` (${subject.join(', ')})` : ''}: ${value}
+  </li>`;
+}

@@ -1,0 +1,155 @@
+import type { Attempt, ProbeEvent } from '../history/events.js';
+import { markup, type SafeHtml } from './html-escape.js';
+import { ms, niceStep, px } from './html-format.js';
+import { laneLegend, type LanePalette } from './html-lanes.js';
+import { clip } from './printable.js';
+
+/**
+ * An inline SVG timeline of one key: x is time (ms since the run started), one row per
+ * attempt with a bar from its invoke to its completion coloured by lane, an end marker by
+ * outcome (the status for ok, ✕ for fail, ? for info, … when no completion was recorded), and
+ * the key's probe readings as diamonds on a last row. Every bar and mark has a <title>, which
+ * browsers show on hover without any script.
+ */
+
+export const MAX_TIMELINE_ROWS = 200;
+const WIDTH = 860;
+const LABEL = 210;
+const RIGHT = 60;
+const ROW = 18;
+const TOP = 24;
+const PLOT = WIDTH - LABEL - RIGHT;
+
+export interface TimelineInput {
+  /** Shown above the chart and in its aria-label, e.g. "key k-123". */
+  readonly title: string;
+  readonly attempts: readonly Attempt[];
+  readonly probes: readonly ProbeEvent[];
+  /** Ops an anomaly points at: their labels are bold. */
+  readonly highlight?: ReadonlySet<string>;
+}
+
+function endOf(attempt: Attempt): number | null {
+  return attempt.completion?.time ?? null;
+}
+
+function outcomeText(attempt: Attempt): string {
+  const completion = attempt.completion;
+  if (completion === undefined) return 'no completion recorded';
+  if (completion.type === 'ok')
+    return `response ${completion.response.status} after ${ms(completion.durationMs)}`;
+  const meaning = completion.type === 'fail' ? 'not sent' : 'outcome unknown';
+  return `${meaning} after ${ms(completion.durationMs)}: ${completion.error.code} ${completion.error.message}`;
+}
+
+function probeText(probe: ProbeEvent): { mark: string; title: string } {
+  const head = `probe ${probe.probe} (${probe.source}) ${probe.label} at ${ms(probe.time)}`;
+  const reading = probe.reading;
+  if (!reading.ok) return { mark: '!', title: `${head}: failed: ${reading.error}` };
+  if ('count' in reading)
+    return { mark: String(reading.count), title: `${head}: count ${reading.count}` };
+  const state = JSON.stringify(reading.state) ?? 'undefined';
+  return { mark: 's', title: `${head}: state ${clip(state, 300)}` };
+}
+
+export function renderTimeline(input: TimelineInput, palette: LanePalette): SafeHtml {
+  const all = [...input.attempts].sort(
+    (a, b) => a.invoke.time - b.invoke.time || a.invoke.index - b.invoke.index,
+  );
+  const attempts = all.slice(0, MAX_TIMELINE_ROWS);
+  const times: number[] = [];
+  for (const attempt of attempts) {
+    times.push(attempt.invoke.time);
+    const end = endOf(attempt);
+    if (end !== null) times.push(end);
+  }
+  for (const probe of input.probes) times.push(probe.time);
+  if (times.length === 0)
+    return markup`<p class="note">No attempts recorded for ${input.title}.</p>`;
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const t of times) {
+    if (t < t0) t0 = t;
+    if (t > t1) t1 = t;
+  }
+  if (t1 - t0 < 1) t1 = t0 + 1;
+  const x = (t: number): number => px(LABEL + ((t - t0) / (t1 - t0)) * PLOT);
+  const rows = attempts.length + (input.probes.length > 0 ? 1 : 0);
+  const height = TOP + rows * ROW + 6;
+
+  const step = niceStep(t1 - t0, 6);
+  const ticks: SafeHtml[] = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1 + 1e-9; t += step) {
+    ticks.push(
+      markup`<line class="tick" x1="${x(t)}" y1="${TOP - 4}" x2="${x(t)}" y2="${height - 4}"></line>
+        <text class="axis" x="${x(t)}" y="${TOP - 8}" text-anchor="middle">${ms(t)}</text>`,
+    );
+  }
+
+  const bars = attempts.map((attempt, row) => {
+    const y = TOP + row * ROW;
+    const invoke = attempt.invoke;
+    const end = endOf(attempt);
+    const x0 = x(invoke.time);
+    const x1 = Math.max(x0 + 2, x(end ?? t1));
+    const completion = attempt.completion;
+    const endMark =
+      completion === undefined
+        ? '…'
+        : completion.type === 'ok'
+          ? String(completion.response.status)
+          : completion.type === 'fail'
+            ? '✕'
+            : '?';
+    const endClass = completion === undefined ? 'open' : completion.type;
+    const label = clip(
+      `${invoke.label} · ${invoke.lane}${invoke.tenant === null ? '' : ` · ${invoke.tenant}`}`,
+      34,
+    );
+    const strong = input.highlight?.has(invoke.op) === true ? ' strong' : '';
+    const title = `${invoke.op} · ${invoke.label} · lane ${invoke.lane} · ${invoke.pattern}${
+      invoke.tenant === null ? '' : ` · tenant ${invoke.tenant}`
+    }${invoke.keySent ? '' : ' · key not sent'} · invoke #${invoke.index} at ${ms(invoke.time)} · ${outcomeText(attempt)}`;
+    const barClass = `bar ${palette.classOf(invoke.lane)}${completion === undefined ? ' open' : ''}`;
+    return markup`<g><title>${title}</title>
+      <text class="label${strong}" x="${LABEL - 8}" y="${y + 12}" text-anchor="end">${label}</text>
+      <rect class="${barClass}" x="${x0}" y="${y + 3}" width="${px(x1 - x0)}" height="${ROW - 6}"></rect>
+      <text class="end ${endClass}" x="${px(x1 + 4)}" y="${y + 12}">${endMark}</text></g>`;
+  });
+
+  let probeRow: SafeHtml | null = null;
+  if (input.probes.length > 0) {
+    const y = TOP + attempts.length * ROW + ROW / 2;
+    const marks = input.probes.map((probe) => {
+      const px0 = x(probe.time);
+      const { mark, title } = probeText(probe);
+      const diamond = `${px0},${y - 5} ${px0 + 5},${y} ${px0},${y + 5} ${px0 - 5},${y}`;
+      return markup`<g><title>${title}</title>
+        <polygon class="probe${probe.reading.ok ? '' : ' bad'}" points="${diamond}"></polygon>
+        <text class="probe-mark" x="${px(px0 + 7)}" y="${y + 4}">${mark}</text></g>`;
+    });
+    probeRow = markup`<text class="label" x="${LABEL - 8}" y="${y + 4}" text-anchor="end">probe readings</text>
+      ${marks}`;
+  }
+
+  const lanes = [...new Set(attempts.map((attempt) => attempt.invoke.lane))];
+  const cut =
+    all.length > attempts.length
+      ? markup`<p class="note">
+          First ${MAX_TIMELINE_ROWS} of ${all.length} attempts shown; all are in history.jsonl.
+        </p>`
+      : null;
+  return markup`<figure class="timeline">
+    <svg class="chart" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}"
+      role="img" aria-label="${`timeline of ${input.title}`}">
+      ${ticks}${bars}${probeRow}
+    </svg>
+    <figcaption>
+      ${laneLegend(palette, lanes)}
+      <span class="legend-item">end: status · ✕ not sent · ? outcome unknown · … no completion${
+        input.probes.length > 0 ? ' · ◆ probe reading' : ''
+      }</span>
+    </figcaption>
+    ${cut}
+  </figure>`;
+}

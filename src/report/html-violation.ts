@@ -1,0 +1,194 @@
+import type { Anomaly } from '../check/types.js';
+import type { Attempt, HistoryEvent, LaneEvent, ProbeEvent } from '../history/events.js';
+import type { ScenarioResult } from '../run/result.js';
+import { renderAttempt, renderProbe } from './html-attempt.js';
+import { renderBodyDiffs } from './html-diff.js';
+import { markup, type SafeHtml } from './html-escape.js';
+import { ms } from './html-format.js';
+import type { LanePalette } from './html-lanes.js';
+import { renderTimeline } from './html-timeline.js';
+import type { HistoryIndex } from './history-index.js';
+import { STATUS_SYMBOL } from './verdict.js';
+
+/**
+ * One anomaly, told in full: what happened, what was expected, the curl command, the body
+ * differences, the key's timeline, and every attempt, probe and lane event its `events` point
+ * at, looked up in the history. Beyond the detailed ones, anomalies are rows of one table
+ * (`renderViolationRows`), which keeps runs where every key fails readable.
+ */
+
+export interface ViolationView {
+  /** A generated anchor id. */
+  readonly id: string;
+  readonly scenario: ScenarioResult;
+  readonly checker: string;
+  readonly anomaly: Anomaly;
+  /** 'fail' for a violated check, 'unknown' for an anomaly of an undecided check. */
+  readonly status: 'fail' | 'unknown';
+  /** Shown with attempts, diffs and timeline (true) or as a table row (false). */
+  readonly detailed: boolean;
+}
+
+interface Involved {
+  readonly attempts: Attempt[];
+  readonly probes: ProbeEvent[];
+  readonly lanes: LaneEvent[];
+  readonly missing: number[];
+}
+
+function involved(anomaly: Anomaly, index: HistoryIndex): Involved {
+  const attempts = new Map<string, Attempt>();
+  const probes: ProbeEvent[] = [];
+  const lanes: LaneEvent[] = [];
+  const missing: number[] = [];
+  for (const position of anomaly.events) {
+    const event: HistoryEvent | undefined = index.byIndex.get(position);
+    if (event === undefined) {
+      missing.push(position);
+      continue;
+    }
+    switch (event.type) {
+      case 'probe':
+        probes.push(event);
+        break;
+      case 'fault':
+      case 'heal':
+        lanes.push(event);
+        break;
+      default: {
+        const attempt = index.attemptByOp.get(event.op);
+        if (attempt === undefined) missing.push(position);
+        else attempts.set(event.op, attempt);
+      }
+    }
+  }
+  const sorted = [...attempts.values()].sort(
+    (a, b) => a.invoke.time - b.invoke.time || a.invoke.index - b.invoke.index,
+  );
+  return { attempts: sorted, probes, lanes, missing };
+}
+
+function heading(view: ViolationView): SafeHtml {
+  const { anomaly } = view;
+  const where = [
+    view.scenario.name,
+    view.checker,
+    anomaly.key === null ? null : `key ${anomaly.key}`,
+    anomaly.tenant === null ? null : `tenant ${anomaly.tenant}`,
+  ].filter((part) => part !== null);
+  return markup`<span class="sym ${view.status}">${STATUS_SYMBOL[view.status]}</span>
+    <span class="kind">${anomaly.kind}</span> · ${where.join(' · ')}`;
+}
+
+function facts(view: ViolationView): SafeHtml {
+  const { anomaly } = view;
+  const curl =
+    anomaly.curl === undefined
+      ? null
+      : markup`<h4>Reproduce with curl</h4>
+          <pre class="copy">${anomaly.curl}</pre>`;
+  return markup`<p class="message">${anomaly.message}</p>
+    <div class="expect">
+      <div>
+        <h4>Expected</h4>
+        <p>${anomaly.expected}</p>
+      </div>
+      <div>
+        <h4>Actual</h4>
+        <p>${anomaly.actual}</p>
+      </div>
+    </div>
+    ${curl}`;
+}
+
+function eventList(anomaly: Anomaly): SafeHtml {
+  return markup`<p class="note">
+    Events:
+    ${anomaly.events.length === 0 ? 'none' : anomaly.events.map((position) => `#${position}`).join(', ')}
+    (indexes in history.jsonl)
+  </p>`;
+}
+
+export function renderViolation(
+  view: ViolationView,
+  index: HistoryIndex,
+  palette: LanePalette,
+): SafeHtml {
+  const found = involved(view.anomaly, index);
+  const ops = new Set(found.attempts.map((attempt) => attempt.invoke.op));
+  const scenarioHistory = index.scenario(view.scenario.name);
+  const key = view.anomaly.key;
+  // The key's whole story, plus any attempt the anomaly points at under another key.
+  const keyAttempts = key === null ? [] : (scenarioHistory.byKey.get(key) ?? []);
+  const timelineAttempts = [...keyAttempts, ...found.attempts.filter((a) => a.invoke.key !== key)];
+  const timelineProbes =
+    key === null ? found.probes : (scenarioHistory.probesByKey.get(key) ?? found.probes);
+  const timeline =
+    timelineAttempts.length + timelineProbes.length === 0
+      ? null
+      : markup`<h4>Timeline${key === null ? '' : markup` of key <code>${key}</code>`}</h4>
+          ${renderTimeline(
+            {
+              title: key === null ? view.anomaly.kind : `key ${key}`,
+              attempts: timelineAttempts,
+              probes: timelineProbes,
+              highlight: ops,
+            },
+            palette,
+          )}`;
+  const attempts =
+    found.attempts.length === 0
+      ? null
+      : markup`<h4>Attempts involved (${found.attempts.length})</h4>
+          ${found.attempts.map((attempt) => renderAttempt(attempt, palette, true))}`;
+  const probes =
+    found.probes.length === 0
+      ? null
+      : markup`<h4>Probe readings</h4>
+          <ul class="probes">
+            ${found.probes.map(renderProbe)}
+          </ul>`;
+  const lanes =
+    found.lanes.length === 0
+      ? null
+      : markup`<h4>Fault lanes</h4>
+          <ul>
+            ${found.lanes.map((event) => markup`<li>#${event.index} at ${ms(event.time)}: ${event.type} lane ${event.lane}: ${event.toxics}</li>`)}
+          </ul>`;
+  const missing =
+    found.missing.length === 0
+      ? null
+      : markup`<p class="note">
+          Events not found in the history:
+          ${found.missing.map((position) => `#${position}`).join(', ')}.
+        </p>`;
+  return markup`<article class="violation ${view.status}" id="${view.id}">
+    <h3>${heading(view)}</h3>
+    ${facts(view)}${renderBodyDiffs(found.attempts)}${timeline}${attempts}${probes}${lanes}${missing}${eventList(view.anomaly)}
+  </article>`;
+}
+
+/**
+ * Anomalies as rows of one table: key, kind, message, expected (a column only when they
+ * differ), actual and event indexes. Each row keeps its anchor.
+ */
+export function renderViolationRows(views: readonly ViolationView[]): SafeHtml | null {
+  const first = views[0];
+  if (first === undefined) return null;
+  const sameExpected = views.every((view) => view.anomaly.expected === first.anomaly.expected);
+  const rows = views.map((view) => {
+    const { anomaly } = view;
+    const key = anomaly.key === null ? '–' : anomaly.key;
+    const tenant =
+      anomaly.tenant === null ? null : markup` <span class="note">${anomaly.tenant}</span>`;
+    const expected = sameExpected ? null : markup`<td>${anomaly.expected}</td>`;
+    const events = anomaly.events.map((position) => `#${position}`).join(' ');
+    return markup`<tr id="${view.id}"><td><code>${key}</code>${tenant}</td><td>${anomaly.kind}</td><td>${anomaly.message}</td>${expected}<td>${anomaly.actual}</td><td>${events}</td></tr>\n`;
+  });
+  const caption = sameExpected
+    ? markup`<p>Expected for all of them: ${first.anomaly.expected}</p>`
+    : null;
+  return markup`<details class="rows" open><summary>${views.length} more of ${first.scenario.name} · ${first.checker}, one row each</summary>${caption}
+    <table class="rows"><thead><tr><th>key</th><th>kind</th><th>message</th>${sameExpected ? null : markup`<th>expected</th>`}<th>actual</th><th>events</th></tr></thead>
+    <tbody>${rows}</tbody></table></details>`;
+}

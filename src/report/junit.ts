@@ -1,0 +1,224 @@
+import type { Anomaly, CheckResult } from '../check/types.js';
+import type { RunResult, ScenarioResult } from '../run/result.js';
+import { writeReportFile } from './report-file.js';
+import type { Reporter, ReporterFactory } from './types.js';
+import { checkStatus, plural } from './verdict.js';
+import { element, serialize, type XmlElement, type XmlNode } from './xml.js';
+
+export const JUNIT_FILE = 'junit.xml';
+
+/**
+ * junit.xml for CI: one <testsuite> per scenario, one <testcase> per check.
+ *
+ * - violated check: <failure message="first anomaly's message" type="kind"> listing every anomaly
+ * - unknown check: <error> when the scenario stopped early, else <skipped message="unknown: …">
+ * - check with nothing to examine: <skipped message="not applicable">
+ * - scenario that stopped early without checks: one testcase named "scenario" with an <error>
+ *
+ * Checks are not timed, so a testcase's time is 0; a testsuite's time is its scenario's.
+ */
+
+interface Counts {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+}
+
+function seconds(ms: number): string {
+  return Number.isFinite(ms) ? (ms / 1000).toFixed(3) : '0.000';
+}
+
+function anomalyText(anomaly: Anomaly, position: number): string {
+  const where = [
+    anomaly.key === null ? 'no key' : `key ${anomaly.key}`,
+    anomaly.tenant === null ? null : `tenant ${anomaly.tenant}`,
+  ]
+    .filter((part) => part !== null)
+    .join(', ');
+  const lines = [
+    `${position}. [${anomaly.kind}] ${where}`,
+    `   ${anomaly.message}`,
+    `   expected: ${anomaly.expected}`,
+    `   actual:   ${anomaly.actual}`,
+    `   events:   ${anomaly.events.length === 0 ? 'none' : anomaly.events.map((index) => `#${index}`).join(', ')}`,
+  ];
+  if (anomaly.curl !== undefined) lines.push(`   curl:     ${anomaly.curl}`);
+  return lines.join('\n');
+}
+
+function notesText(notes: readonly string[]): string[] {
+  return notes.length === 0 ? [] : ['', 'notes:', ...notes.map((note) => `- ${note}`)];
+}
+
+function footer(result: RunResult, reportDir: string): string[] {
+  return ['', `seed ${result.seed} · replay: ${result.replayCommand}`, `report: ${reportDir}`];
+}
+
+function checkCase(
+  scenario: ScenarioResult,
+  check: CheckResult,
+  result: RunResult,
+  reportDir: string,
+  counts: Counts,
+): XmlElement {
+  const attributes = { classname: scenario.name, name: check.checker, time: seconds(0) };
+  counts.tests++;
+  const status = checkStatus(check);
+  const children: XmlNode[] = [];
+  if (status === 'fail') {
+    counts.failures++;
+    const first = check.anomalies[0];
+    const text = [
+      `${plural(check.anomalies.length, 'violation')} of ${check.checker} in scenario ${scenario.name}:`,
+      ...check.anomalies.map((anomaly, index) => `\n${anomalyText(anomaly, index + 1)}`),
+      ...notesText(check.notes),
+      ...footer(result, reportDir),
+    ].join('\n');
+    children.push(
+      element(
+        'failure',
+        {
+          message: first?.message ?? `${check.checker} is violated (no anomaly was recorded)`,
+          type: first?.kind ?? 'violation',
+        },
+        [text],
+      ),
+    );
+  } else if (status === 'unknown') {
+    const reasons = check.notes.length > 0 ? check.notes.join('; ') : 'the checker gave no reason';
+    if (scenario.error !== null) {
+      counts.errors++;
+      const text = [
+        `${check.checker} could not decide: scenario ${scenario.name} stopped early.`,
+        `${scenario.error.code}: ${scenario.error.message}`,
+        ...notesText(check.notes),
+        ...check.anomalies.map((anomaly, index) => `\n${anomalyText(anomaly, index + 1)}`),
+        ...footer(result, reportDir),
+      ].join('\n');
+      children.push(
+        element(
+          'error',
+          { message: `unknown: ${scenario.error.message}`, type: scenario.error.code },
+          [text],
+        ),
+      );
+    } else {
+      counts.skipped++;
+      children.push(element('skipped', { message: `unknown: ${reasons}` }));
+    }
+  } else if (status === 'not-applicable') {
+    counts.skipped++;
+    children.push(
+      element(
+        'skipped',
+        { message: 'not applicable' },
+        check.notes.length > 0 ? [check.notes.join('\n')] : [],
+      ),
+    );
+  } else if (check.notes.length > 0) {
+    children.push(element('system-out', {}, [check.notes.join('\n')]));
+  }
+  return element('testcase', attributes, children);
+}
+
+function scenarioErrorCase(
+  scenario: ScenarioResult,
+  error: { readonly code: string; readonly message: string },
+  result: RunResult,
+  reportDir: string,
+  counts: Counts,
+): XmlElement {
+  counts.tests++;
+  counts.errors++;
+  const text = [
+    `Scenario ${scenario.name} stopped early, before any check ran.`,
+    `${error.code}: ${error.message}`,
+    ...footer(result, reportDir),
+  ].join('\n');
+  return element(
+    'testcase',
+    { classname: scenario.name, name: 'scenario', time: seconds(scenario.durationMs) },
+    [element('error', { message: `${error.code}: ${error.message}`, type: error.code }, [text])],
+  );
+}
+
+function suite(
+  scenario: ScenarioResult,
+  result: RunResult,
+  reportDir: string,
+  total: Counts,
+): XmlElement {
+  const counts: Counts = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  const cases =
+    scenario.checks.length === 0 && scenario.error !== null
+      ? [scenarioErrorCase(scenario, scenario.error, result, reportDir, counts)]
+      : scenario.checks.map((check) => checkCase(scenario, check, result, reportDir, counts));
+  total.tests += counts.tests;
+  total.failures += counts.failures;
+  total.errors += counts.errors;
+  total.skipped += counts.skipped;
+  const properties = element('properties', {}, [
+    element('property', { name: 'file', value: scenario.file }),
+    element('property', { name: 'target', value: scenario.target }),
+    element('property', { name: 'profile', value: scenario.profile.name }),
+    element('property', { name: 'seed', value: result.seed }),
+    element('property', { name: 'replay', value: result.replayCommand }),
+    element('property', { name: 'runId', value: result.runId }),
+  ]);
+  const children: XmlNode[] = [properties, ...cases];
+  if (scenario.error !== null && scenario.checks.length > 0) {
+    children.push(
+      element('system-err', {}, [
+        `Scenario stopped early: ${scenario.error.code}: ${scenario.error.message}`,
+      ]),
+    );
+  }
+  return element(
+    'testsuite',
+    {
+      name: scenario.name,
+      tests: counts.tests,
+      failures: counts.failures,
+      errors: counts.errors,
+      skipped: counts.skipped,
+      time: seconds(scenario.durationMs),
+      timestamp: result.startedAt,
+    },
+    children,
+  );
+}
+
+/** The junit.xml document of a run. */
+export function junitXml(result: RunResult, reportDir: string): string {
+  const total: Counts = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  const suites = result.scenarios.map((scenario) => suite(scenario, result, reportDir, total));
+  const root = element(
+    'testsuites',
+    {
+      name: 'idemproof',
+      tests: total.tests,
+      failures: total.failures,
+      errors: total.errors,
+      skipped: total.skipped,
+      time: seconds(result.durationMs),
+      timestamp: result.startedAt,
+    },
+    suites,
+  );
+  return serialize(root);
+}
+
+/**
+ * Writes `junit.xml`. Shows nothing while the run goes on.
+ *
+ * Must not: build XML by string concatenation (the tree in xml.ts escapes once).
+ */
+export const junitReporter: ReporterFactory = (context): Reporter => ({
+  name: 'junit',
+  async onEnd(result) {
+    return [
+      await writeReportFile(context.reportDir, JUNIT_FILE, junitXml(result, context.reportDir)),
+    ];
+  },
+});

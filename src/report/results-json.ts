@@ -1,0 +1,123 @@
+import type { Anomaly, CheckResult } from '../check/types.js';
+import type { RunResult, ScenarioResult } from '../run/result.js';
+import type { Profile } from '../scenario/profile.js';
+
+/**
+ * The run result rebuilt field by field in the order the types declare them, so results.json
+ * has a stable shape whatever order the runner filled the object in. Adding a required field
+ * to a type makes this file fail to compile until the field is placed here (and documented in
+ * reports/README.md).
+ *
+ * Must not: add, rename or compute fields: results.json is the RunResult, nothing else.
+ */
+
+function orderedProfile(profile: Profile): Profile {
+  return {
+    name: profile.name,
+    mismatchStatus: profile.mismatchStatus,
+    inFlightStatus: profile.inFlightStatus,
+    missingKey:
+      profile.missingKey.expect === 'refused'
+        ? { expect: 'refused', status: profile.missingKey.status }
+        : { expect: 'processed' },
+    replayHeader:
+      profile.replayHeader === null
+        ? null
+        : { name: profile.replayHeader.name, value: profile.replayHeader.value },
+    significantHeaders: profile.significantHeaders,
+    replayIgnore: {
+      headers: profile.replayIgnore.headers,
+      jsonPaths: profile.replayIgnore.jsonPaths,
+    },
+    firstAttempt5xx: profile.firstAttempt5xx,
+    retentionMs: profile.retentionMs,
+    inProgressTimeoutMs: profile.inProgressTimeoutMs,
+  };
+}
+
+function orderedAnomaly(anomaly: Anomaly): Anomaly {
+  const ordered: Anomaly = {
+    kind: anomaly.kind,
+    key: anomaly.key,
+    tenant: anomaly.tenant,
+    events: anomaly.events,
+    expected: anomaly.expected,
+    actual: anomaly.actual,
+    message: anomaly.message,
+  };
+  return anomaly.curl === undefined ? ordered : { ...ordered, curl: anomaly.curl };
+}
+
+function orderedCheck(check: CheckResult): CheckResult {
+  return {
+    checker: check.checker,
+    valid: check.valid,
+    checked: check.checked,
+    anomalies: check.anomalies.map(orderedAnomaly),
+    notes: check.notes,
+  };
+}
+
+function orderedScenario(scenario: ScenarioResult): ScenarioResult {
+  return {
+    name: scenario.name,
+    file: scenario.file,
+    target: scenario.target,
+    profile: orderedProfile(scenario.profile),
+    valid: scenario.valid,
+    patterns: scenario.patterns.map((pattern) => ({
+      id: pattern.id,
+      kind: pattern.kind,
+      attempts: pattern.attempts,
+      keys: pattern.keys,
+    })),
+    checks: scenario.checks.map(orderedCheck),
+    attempts: {
+      total: scenario.attempts.total,
+      ok: scenario.attempts.ok,
+      fail: scenario.attempts.fail,
+      info: scenario.attempts.info,
+    },
+    latency: {
+      count: scenario.latency.count,
+      p50: scenario.latency.p50,
+      p90: scenario.latency.p90,
+      p99: scenario.latency.p99,
+      max: scenario.latency.max,
+    },
+    durationMs: scenario.durationMs,
+    error:
+      scenario.error === null
+        ? null
+        : { code: scenario.error.code, message: scenario.error.message },
+  };
+}
+
+export function orderedResult(result: RunResult): RunResult {
+  return {
+    schemaVersion: result.schemaVersion,
+    tool: { name: result.tool.name, version: result.tool.version },
+    runId: result.runId,
+    startedAt: result.startedAt,
+    durationMs: result.durationMs,
+    seed: result.seed,
+    replayCommand: result.replayCommand,
+    reportDir: result.reportDir,
+    proxyPrefix: result.proxyPrefix,
+    valid: result.valid,
+    counts: {
+      scenarios: result.counts.scenarios,
+      checks: result.counts.checks,
+      passed: result.counts.passed,
+      failed: result.counts.failed,
+      unknown: result.counts.unknown,
+    },
+    lanes: result.lanes.map((lane) => ({ name: lane.name, toxics: lane.toxics })),
+    scenarios: result.scenarios.map(orderedScenario),
+  };
+}
+
+/** results.json's text: the result, 2-space indented, with a final newline. */
+export function resultsJson(result: RunResult): string {
+  return `${JSON.stringify(orderedResult(result), null, 2)}\n`;
+}

@@ -1,0 +1,213 @@
+import { runChecks } from '../check/index.js';
+import { mergeValidity, type CheckResult, type Validity } from '../check/types.js';
+import { IdemproofError, describeError, isIdemproofError } from '../errors.js';
+import type { AttemptClient } from '../client/send.js';
+import type { HistoryRecorder } from '../history/recorder.js';
+import { createLanes, type LaneSet } from '../nemesis/lanes.js';
+import type { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
+import { planScenario } from '../plan/plan.js';
+import type { PatternPlan } from '../plan/schedule.js';
+import { createEffectProbe, createStateProbe, type ProbeResources } from '../probe/probes.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import { overrideProfile, profileByName, type Profile } from '../scenario/profile.js';
+import type { LaneName } from '../scenario/schema.js';
+import { executePattern } from './execute.js';
+import type { ScenarioResult } from './result.js';
+import { countAttempts, summariseLatency, summarisePatterns } from './summary.js';
+
+export interface ScenarioRunOptions {
+  readonly index: number;
+  readonly seed: number;
+  /** Short random id that makes keys fresh and prefixes proxies. */
+  readonly run: string;
+  readonly targetOverride: string | undefined;
+  readonly profileOverride: string | undefined;
+  readonly api: ToxiproxyApi;
+  readonly recorder: HistoryRecorder;
+  readonly client: AttemptClient;
+  readonly probes: Omit<ProbeResources, 'targetBase'>;
+  readonly onAttempt: () => void;
+}
+
+export function resolveProfile(
+  loaded: LoadedScenario,
+  profileOverride: string | undefined,
+): Profile {
+  return overrideProfile(
+    profileByName(profileOverride ?? loaded.scenario.profile),
+    loaded.scenario.overrides,
+  );
+}
+
+export function planFor(
+  loaded: LoadedScenario,
+  options: Pick<ScenarioRunOptions, 'seed' | 'run' | 'profileOverride'>,
+): PatternPlan[] {
+  try {
+    return planScenario(loaded.scenario, resolveProfile(loaded, options.profileOverride), {
+      seed: options.seed,
+      run: options.run,
+    });
+  } catch (error) {
+    if (isIdemproofError(error)) throw error;
+    throw new IdemproofError('IDEMPROOF_ERR_SCENARIO', `${loaded.file}: ${describeError(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Runs one scenario: checks that the target and the effect probe answer, creates its fault
+ * lanes, carries out every pattern, removes the lanes, and checks the history. A failure part
+ * way is kept as the scenario's error; what was recorded before it is still checked.
+ */
+export async function runScenario(
+  loaded: LoadedScenario,
+  options: ScenarioRunOptions,
+): Promise<ScenarioResult> {
+  const { scenario, file } = loaded;
+  const started = performance.now();
+  const profile = resolveProfile(loaded, options.profileOverride);
+  const plans = planFor(loaded, options);
+  const targetBase = (options.targetOverride ?? scenario.target.baseUrl).replace(/\/+$/, '');
+  let error: ScenarioResult['error'] = null;
+  let lanes: LaneSet | undefined;
+  try {
+    const target = parseTarget(targetBase);
+    const resources: ProbeResources = { ...options.probes, targetBase };
+    const effects = createEffectProbe(scenario.effects, resources);
+    await preflight(options.client, targetBase);
+    await effects.count(preflightVars(options.run), []).catch((cause: unknown) => {
+      throw new IdemproofError(
+        'IDEMPROOF_ERR_PROBE_FAILED',
+        `${file}: the effect probe fails before any traffic: ${describeError(cause)}`,
+        { cause },
+      );
+    });
+    lanes = await createLanes({
+      api: options.api,
+      prefix: `idemproof_${options.run}_s${options.index}`,
+      upstream: target.upstream,
+      lanes: lanesUsed(plans),
+      slowMs: scenario.faults.slowMs,
+      recorder: options.recorder,
+      scenario: scenario.name,
+    });
+    const runtime = {
+      scenario,
+      targetBase,
+      lanes,
+      client: options.client,
+      recorder: options.recorder,
+      effects,
+      keylessEffects:
+        scenario.keylessEffects === undefined
+          ? undefined
+          : createEffectProbe(scenario.keylessEffects, resources),
+      state: scenario.state === undefined ? undefined : createStateProbe(scenario.state, resources),
+      sinkUrl: options.probes.sink?.url ?? 'http://127.0.0.1:9/no-sink',
+      run: options.run,
+      onAttempt: options.onAttempt,
+    };
+    for (const plan of plans) await executePattern(runtime, plan);
+  } catch (caught) {
+    error = isIdemproofError(caught)
+      ? { code: caught.code, message: caught.message }
+      : { code: 'IDEMPROOF_ERR_INTERNAL', message: describeError(caught) };
+  } finally {
+    if (lanes !== undefined) {
+      await lanes.remove().catch((caught: unknown) => {
+        error ??= {
+          code: 'IDEMPROOF_ERR_TOXIPROXY_API',
+          message: `could not remove fault lanes: ${describeError(caught)}`,
+        };
+      });
+    }
+  }
+
+  const history = options.recorder.events.filter((event) => event.scenario === scenario.name);
+  const checks: CheckResult[] = runChecks(history, { profile });
+  let valid: Validity = checks.reduce<Validity>(
+    (merged, check) => mergeValidity(merged, check.valid),
+    true,
+  );
+  if (error !== null) valid = mergeValidity(valid, 'unknown');
+  return {
+    name: scenario.name,
+    file,
+    target: targetBase,
+    profile,
+    valid,
+    patterns: summarisePatterns(plans, history),
+    checks,
+    attempts: countAttempts(history),
+    latency: summariseLatency(history),
+    durationMs: Math.round(performance.now() - started),
+    error,
+  };
+}
+
+function lanesUsed(plans: readonly PatternPlan[]): LaneName[] {
+  const lanes = new Set<LaneName>(['clean']);
+  for (const plan of plans) {
+    for (const step of plan.steps) {
+      if (step.kind === 'send') lanes.add(step.lane);
+      if (step.kind === 'burst') for (const send of step.sends) lanes.add(send.lane);
+    }
+  }
+  return [...lanes];
+}
+
+function parseTarget(base: string): { upstream: string } {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new IdemproofError('IDEMPROOF_ERR_USAGE', `target '${base}' is not a URL`);
+  }
+  if (url.protocol !== 'http:') {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_USAGE',
+      `target '${base}': only http:// targets can go through fault lanes today (Toxiproxy relays TCP; TLS targets need a local TLS terminator in front)`,
+    );
+  }
+  return { upstream: `${url.hostname}:${url.port === '' ? '80' : url.port}` };
+}
+
+function preflightVars(run: string): {
+  key: string;
+  tenant: string;
+  marker: string;
+  resource: string;
+  run: string;
+  n: string;
+  sink: string;
+} {
+  return {
+    key: `idemproof-preflight-${run}`,
+    tenant: '',
+    marker: `preflight-${run}`,
+    resource: `preflight-${run}`,
+    run,
+    n: '0',
+    sink: '',
+  };
+}
+
+/** Any HTTP answer from the target's base URL means it is reachable. */
+async function preflight(client: AttemptClient, targetBase: string): Promise<void> {
+  const result = await client.send({
+    url: targetBase,
+    method: 'GET',
+    headers: [],
+    body: null,
+    timeoutMs: 5000,
+    freshConnection: true,
+  });
+  if (result.kind === 'error') {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_TARGET_UNREACHABLE',
+      `target ${targetBase} does not answer: ${result.code} ${result.message}`,
+    );
+  }
+}

@@ -1,0 +1,230 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { mergeValidity, type Validity } from '../check/types.js';
+import { AttemptClient } from '../client/send.js';
+import { IdemproofError, describeError } from '../errors.js';
+import type { HistoryEvent } from '../history/events.js';
+import { HistoryRecorder } from '../history/recorder.js';
+import { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
+import { attemptCount } from '../plan/schedule.js';
+import { startSink, type Sink } from '../probe/sink.js';
+import { startToxiproxy } from '../provision/toxiproxy-start.js';
+import { createReporters, multiplexReporters } from '../report/registry.js';
+import type { ReportContext } from '../report/types.js';
+import { loadScenarioFiles } from '../scenario/load.js';
+import { PACKAGE_ROOT } from '../provision/tools-dir.js';
+import { readFileSync } from 'node:fs';
+import { RESULT_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.js';
+import { planFor, runScenario } from './run-scenario.js';
+
+export interface RunOptions {
+  /** Scenario files or folders. */
+  readonly paths: readonly string[];
+  /** Overrides every scenario's base URL. */
+  readonly target?: string | undefined;
+  /** Overrides every scenario's profile. */
+  readonly profile?: string | undefined;
+  readonly seed?: number | undefined;
+  /** Folder that receives `<run-id>/`; default `reports`. */
+  readonly reportDir?: string | undefined;
+  /** Reporter names; default terminal, html, junit, json. */
+  readonly reporters?: readonly string[] | undefined;
+  readonly toxiproxyUrl?: string | undefined;
+  /** Writes a line of results (stdout). */
+  readonly out: (text: string) => void;
+  /** Writes a line of diagnostics (stderr). */
+  readonly err: (text: string) => void;
+  /** Writes raw progress text, e.g. a bar redrawn with \r (default: stderr). */
+  readonly progress?: (text: string) => void;
+  /** Is stderr a terminal, so a live progress bar may be drawn? */
+  readonly interactive: boolean;
+}
+
+export interface RunOutcome {
+  readonly result: RunResult;
+  readonly history: readonly HistoryEvent[];
+}
+
+export const DEFAULT_REPORTERS = ['terminal', 'html', 'junit', 'json'] as const;
+
+function toolVersion(): string {
+  return (
+    JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+  ).version;
+}
+
+/** A sortable, unique run id: 20261124-061502-3fa9. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs scenario files end to end: load and validate all of them (nothing starts on a bad
+ * file), plan, find or start Toxiproxy, run each scenario through its fault lanes while the
+ * history streams to disk, check, and hand the result to the reporters.
+ */
+export async function runSuite(options: RunOptions): Promise<RunOutcome> {
+  const loaded = await loadScenarioFiles(options.paths);
+  const seed = options.seed ?? randomInt(0, 2 ** 31);
+  const runId = newRunId();
+  const run = randomBytes(4).toString('hex');
+  // Validate every plan before any traffic, so a template error is a scenario error (exit 2).
+  for (const scenario of loaded) planFor(scenario, { seed, run, profileOverride: options.profile });
+
+  const reportDir = resolve(options.reportDir ?? 'reports', runId);
+  const context: ReportContext = {
+    reportDir,
+    out: options.out,
+    err: options.progress ?? ((text) => process.stderr.write(text)),
+    interactive: options.interactive,
+  };
+  const reporter = multiplexReporters(
+    createReporters(options.reporters ?? DEFAULT_REPORTERS, context),
+    (name, error) => options.err(`idemproof: the ${name} reporter failed: ${describeError(error)}`),
+  );
+  await mkdir(reportDir, { recursive: true }).catch((error: unknown) => {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_REPORT',
+      `cannot create the report folder ${reportDir}: ${describeError(error)}`,
+    );
+  });
+
+  const recorder = new HistoryRecorder(join(reportDir, 'history.jsonl'));
+  const started = new Date();
+  const startedAt = performance.now();
+  const scenarios: ScenarioResult[] = [];
+  const client = new AttemptClient();
+  const pools = new Map<string, pg.Pool>();
+  let sink: Sink | undefined;
+  const toxiproxy = await startToxiproxy({ optionUrl: options.toxiproxyUrl });
+  try {
+    const api = new ToxiproxyApi(toxiproxy.url);
+    if (
+      loaded.some(
+        ({ scenario }) =>
+          'sink' in scenario.effects ||
+          (scenario.keylessEffects !== undefined && 'sink' in scenario.keylessEffects),
+      )
+    ) {
+      sink = await startSink();
+    }
+    const total = loaded.reduce(
+      (sum, scenario) =>
+        sum + attemptCount(planFor(scenario, { seed, run, profileOverride: options.profile })),
+      0,
+    );
+    reporter.onStart?.({ runId, scenarios: loaded.length, total });
+    let done = 0;
+    for (const [index, scenario] of loaded.entries()) {
+      scenarios.push(
+        await runScenario(scenario, {
+          index,
+          seed,
+          run,
+          targetOverride: options.target,
+          profileOverride: options.profile,
+          api,
+          recorder,
+          client,
+          probes: {
+            sink,
+            pool: (connectionString) => {
+              let pool = pools.get(connectionString);
+              if (pool === undefined) {
+                pool = new pg.Pool({ connectionString, max: 4 });
+                pool.on('error', () => undefined);
+                pools.set(connectionString, pool);
+              }
+              return pool;
+            },
+          },
+          onAttempt: () => {
+            done += 1;
+            reporter.onProgress?.({ scenario: scenario.scenario.name, done, total });
+          },
+        }),
+      );
+    }
+  } finally {
+    await client.close().catch(() => undefined);
+    await sink?.close();
+    await Promise.all([...pools.values()].map((pool) => pool.end().catch(() => undefined)));
+    await toxiproxy.stop();
+    await recorder
+      .close()
+      .catch((error: unknown) =>
+        options.err(`idemproof: history.jsonl was not fully written: ${describeError(error)}`),
+      );
+  }
+
+  const result = buildResult({
+    history: recorder.events,
+    proxyPrefix: `idemproof_${run}`,
+    scenarios,
+    seed,
+    runId,
+    reportDir,
+    started,
+    durationMs: performance.now() - startedAt,
+    options,
+  });
+  await reporter.onEnd(result, recorder.events);
+  return { result, history: recorder.events };
+}
+
+function buildResult(input: {
+  history: readonly HistoryEvent[];
+  proxyPrefix: string;
+  scenarios: readonly ScenarioResult[];
+  seed: number;
+  runId: string;
+  reportDir: string;
+  started: Date;
+  durationMs: number;
+  options: RunOptions;
+}): RunResult {
+  const { scenarios, options } = input;
+  const checks = scenarios.flatMap((scenario) => scenario.checks);
+  const valid = scenarios.reduce<Validity>(
+    (merged, scenario) => mergeValidity(merged, scenario.valid),
+    true,
+  );
+  const lanes = new Map<string, string>([['clean', 'none']]);
+  for (const event of input.history)
+    if (event.type === 'fault') lanes.set(event.lane, event.toxics);
+  const command = [
+    'idemproof run',
+    ...options.paths.map(shellQuote),
+    `--seed ${input.seed}`,
+    ...(options.target === undefined ? [] : [`--target ${shellQuote(options.target)}`]),
+    ...(options.profile === undefined ? [] : [`--profile ${shellQuote(options.profile)}`]),
+  ].join(' ');
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: 'idemproof', version: toolVersion() },
+    runId: input.runId,
+    startedAt: input.started.toISOString(),
+    durationMs: Math.round(input.durationMs),
+    seed: input.seed,
+    replayCommand: command,
+    reportDir: input.reportDir,
+    proxyPrefix: input.proxyPrefix,
+    valid,
+    counts: {
+      scenarios: scenarios.length,
+      checks: checks.length,
+      passed: checks.filter((check) => check.valid === true).length,
+      failed: checks.filter((check) => check.valid === false).length,
+      unknown: checks.filter((check) => check.valid === 'unknown').length,
+    },
+    lanes: [...lanes].map(([name, toxics]) => ({ name, toxics })),
+    scenarios,
+  };
+}

@@ -1,0 +1,49 @@
+import { attemptsOf, type HistoryEvent } from '../history/events.js';
+import type { PatternPlan } from '../plan/schedule.js';
+import type { AttemptCounts, LatencySummary, PatternSummary } from './result.js';
+
+/** Attempt counts by outcome. */
+export function countAttempts(history: readonly HistoryEvent[]): AttemptCounts {
+  let ok = 0;
+  let fail = 0;
+  let info = 0;
+  for (const event of history) {
+    if (event.type === 'ok') ok += 1;
+    else if (event.type === 'fail') fail += 1;
+    else if (event.type === 'info') info += 1;
+  }
+  return { total: ok + fail + info, ok, fail, info };
+}
+
+/** Percentiles of the durations of attempts that got a response. */
+export function summariseLatency(history: readonly HistoryEvent[]): LatencySummary {
+  const durations = history
+    .filter((event) => event.type === 'ok')
+    .map((event) => event.durationMs)
+    .sort((a, b) => a - b);
+  const at = (quantile: number): number =>
+    durations.length === 0
+      ? 0
+      : (durations[Math.min(durations.length - 1, Math.ceil(quantile * durations.length) - 1)] ??
+        0);
+  return {
+    count: durations.length,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: durations[durations.length - 1] ?? 0,
+  };
+}
+
+export function summarisePatterns(
+  plans: readonly PatternPlan[],
+  history: readonly HistoryEvent[],
+): PatternSummary[] {
+  const attempts = attemptsOf(history);
+  return plans.map((plan) => ({
+    id: plan.id,
+    kind: plan.kind,
+    attempts: attempts.filter((attempt) => attempt.invoke.pattern === plan.id).length,
+    keys: new Set(plan.operations.map((operation) => operation.key)).size,
+  }));
+}

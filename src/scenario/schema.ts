@@ -1,0 +1,322 @@
+import { z } from 'zod';
+
+/**
+ * The scenario model: what YAML files and `defineScenario({...})` modules both become. The
+ * JSON Schema shipped for editors is generated from these definitions (`json-schema.ts`).
+ *
+ * Templates: strings may contain {{key}}, {{tenant}}, {{marker}}, {{resource}}, {{run}},
+ * {{n}} and {{sink}}; they are filled in per logical operation (URL-encoded inside URLs).
+ */
+
+const statusList = z.array(z.number().int().min(100).max(599)).min(1).describe('HTTP status codes');
+
+const headerSet = z
+  .record(z.string().min(1), z.string())
+  .describe('HTTP headers: name → value (templates allowed)');
+
+const durationMs = z.number().int().min(0).max(3_600_000);
+
+export const httpProbeSchema = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .describe(
+        'URL template, absolute or relative to the target base URL, e.g. /payments?idempotency_key={{key}}',
+      ),
+    headers: headerSet.optional(),
+    count: z
+      .string()
+      .default('$')
+      .describe(
+        'JSON path to a number, or to an array whose length is the count ($.count, $.data, $)',
+      ),
+  })
+  .strict();
+
+export const sqlProbeSchema = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .describe('PostgreSQL connection string; ${ENV_VAR} is expanded, e.g. ${DATABASE_URL}'),
+    query: z.string().min(1).describe('A query returning one number in its first column'),
+    params: z
+      .array(z.enum(['key', 'tenant', 'marker', 'resource']))
+      .default(['key'])
+      .describe('Values bound to $1, $2, …'),
+  })
+  .strict();
+
+export const sinkProbeSchema = z
+  .object({
+    countBy: z
+      .enum(['key', 'marker'])
+      .default('key')
+      .describe(
+        'The target calls {{sink}}/<key or marker>; calls are counted per last path segment',
+      ),
+  })
+  .strict();
+
+export const effectProbeSchema = z
+  .union([
+    z.object({ http: httpProbeSchema }).strict(),
+    z.object({ sql: sqlProbeSchema }).strict(),
+    z.object({ sink: sinkProbeSchema }).strict(),
+  ])
+  .describe('How to count the effects of one key: http, sql or sink');
+
+export const stateProbeSchema = z
+  .object({
+    http: z
+      .object({
+        url: z.string().min(1).describe('URL template of the resource, e.g. /orders/{{resource}}'),
+        headers: headerSet.optional(),
+        select: z
+          .string()
+          .default('$')
+          .describe('JSON path of the state to compare, e.g. $.status'),
+      })
+      .strict(),
+  })
+  .strict();
+
+const lanesSchema = z.array(
+  z.enum(['clean', 'lost-response', 'lost-request', 'blackhole', 'slow-request', 'slow-response']),
+);
+
+const patternBase = {
+  name: z.string().min(1).optional().describe('A label for reports'),
+  tenant: z.string().min(1).optional().describe('Run as this tenant (a key of target.tenants)'),
+  headers: headerSet.optional().describe('Extra headers for this pattern only'),
+};
+
+export const patternSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('sequential-duplicates'),
+      ...patternBase,
+      count: z
+        .number()
+        .int()
+        .min(2)
+        .max(100)
+        .default(3)
+        .describe('Requests sent with one key, one after another'),
+      lanes: lanesSchema.default(['clean']).describe('Lanes the retries are drawn from (seeded)'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('concurrent-burst'),
+      ...patternBase,
+      count: z
+        .number()
+        .int()
+        .min(2)
+        .max(64)
+        .default(10)
+        .describe('Identical requests released together'),
+      rounds: z.number().int().min(1).max(20).default(3).describe('Bursts, each with a fresh key'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('payload-mismatch'),
+      ...patternBase,
+      concurrent: z
+        .number()
+        .int()
+        .min(0)
+        .max(32)
+        .default(4)
+        .describe('Different-payload requests fired together after the first'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('lost-response'),
+      ...patternBase,
+      retries: z.number().int().min(1).max(20).default(2),
+      lane: z.enum(['lost-response', 'blackhole']).default('lost-response'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('lost-request'),
+      ...patternBase,
+      retries: z.number().int().min(1).max(20).default(1),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('slow-timeout'),
+      ...patternBase,
+      lane: z.enum(['clean', 'slow-request', 'slow-response']).default('slow-request'),
+      clientTimeoutMs: durationMs.default(300).describe('The original gives up after this long'),
+      retryAtMs: z
+        .array(durationMs)
+        .min(1)
+        .default([100, 600])
+        .describe('When retries start, after the original'),
+      settleMs: durationMs
+        .default(1500)
+        .describe('Wait before counting effects, so a delayed original has landed'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('delayed-retries'),
+      ...patternBase,
+      delaysMs: z.array(durationMs).min(1).default([200, 2000]).describe('Pause before each retry'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('out-of-order'),
+      ...patternBase,
+      operations: z
+        .array(z.unknown())
+        .min(2)
+        .describe('Payloads applied in order to one resource, each with its own key'),
+      lateDuplicateOf: z
+        .number()
+        .int()
+        .min(0)
+        .default(0)
+        .describe('Which operation is retried late'),
+      firstLane: z.enum(['clean', 'lost-response']).default('lost-response'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('missing-key'),
+      ...patternBase,
+      count: z.number().int().min(1).max(10).default(2),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('cross-tenant'),
+      ...patternBase,
+      tenants: z
+        .array(z.string().min(1))
+        .min(2)
+        .optional()
+        .describe('Tenants sharing one key (default: the first two)'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('distinct-keys'),
+      ...patternBase,
+      count: z.number().int().min(2).max(100).default(5),
+    })
+    .strict(),
+]);
+
+export const profileOverridesSchema = z
+  .object({
+    mismatchStatus: statusList,
+    inFlightStatus: statusList,
+    missingKey: z.union([
+      z.object({ expect: z.literal('refused'), status: statusList }).strict(),
+      z.object({ expect: z.literal('processed') }).strict(),
+    ]),
+    replayHeader: z.union([
+      z.object({ name: z.string().min(1), value: z.string() }).strict(),
+      z.null(),
+    ]),
+    significantHeaders: z.array(z.string().min(1)),
+    replayIgnore: z
+      .object({
+        headers: z.array(z.string().min(1)).default([]),
+        jsonPaths: z.array(z.string().min(1)).default([]),
+      })
+      .strict(),
+    firstAttempt5xx: z.enum(['replay', 're-execute', 'either']),
+    retentionMs: z.union([z.number().int().min(0), z.null()]),
+    inProgressTimeoutMs: z.union([z.number().int().min(0), z.null()]),
+  })
+  .partial()
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().min(1).describe('Scenario name, shown in reports'),
+    description: z.string().optional(),
+    target: z
+      .object({
+        baseUrl: z.string().url().describe('e.g. http://127.0.0.1:3000 (overridden by --target)'),
+        method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+        path: z.string().startsWith('/').describe('Path template of the endpoint, e.g. /payments'),
+        headers: headerSet.default({}),
+        tenants: z
+          .record(z.string().min(1), headerSet)
+          .default({})
+          .describe(
+            'Tenant name → the headers that identify it, e.g. {Authorization: "Bearer alice"}',
+          ),
+        timeoutMs: durationMs.default(10_000).describe('Client timeout per attempt'),
+      })
+      .strict(),
+    key: z
+      .object({
+        header: z.string().min(1).default('Idempotency-Key'),
+        template: z
+          .string()
+          .min(1)
+          .default('idp-{{run}}-{{n}}')
+          .describe('Key template; must contain {{n}} or {{marker}}'),
+        quoted: z
+          .boolean()
+          .default(false)
+          .describe('Send the key as an RFC 8941 string ("…"), as the IETF draft writes it'),
+      })
+      .strict()
+      .default({ header: 'Idempotency-Key', template: 'idp-{{run}}-{{n}}', quoted: false }),
+    payload: z
+      .object({
+        template: z
+          .unknown()
+          .describe('JSON body template; leaves may be {$int: [min, max]} or {$pick: [...]}'),
+        different: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe(
+            'Fields merged over the payload to make a different request under the same key',
+          ),
+      })
+      .strict(),
+    effects: effectProbeSchema,
+    keylessEffects: effectProbeSchema
+      .optional()
+      .describe(
+        'Counts effects of requests sent without a key, by {{marker}} (missing-key pattern)',
+      ),
+    state: stateProbeSchema.optional().describe('Reads a resource state (out-of-order pattern)'),
+    settleMs: durationMs.default(100).describe('Wait before probing effects'),
+    profile: z.string().default('default').describe('default, ietf or stripe'),
+    overrides: profileOverridesSchema.default({}),
+    faults: z
+      .object({
+        slowMs: durationMs
+          .default(1000)
+          .describe('Latency of the slow-request and slow-response lanes'),
+      })
+      .strict()
+      .default({ slowMs: 1000 }),
+    patterns: z.array(patternSchema).min(1),
+  })
+  .strict();
+
+/** A scenario as written (defaults not yet applied). */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A validated scenario with every default filled in. */
+export type Scenario = z.output<typeof scenarioSchema>;
+export type PatternSpec = z.output<typeof patternSchema>;
+export type EffectProbeSpec = z.output<typeof effectProbeSchema>;
+export type StateProbeSpec = z.output<typeof stateProbeSchema>;
+export type LaneName = z.output<typeof lanesSchema>[number];

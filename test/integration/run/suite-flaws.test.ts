@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { FlawName } from '../../../src/demo/flaws.js';
+import { runBuiltInSuite } from '../../support/suite.js';
+
+/**
+ * For each flaw of the demo target, the checks that must fail. Other checks may fail too (one
+ * bug often breaks several promises); these are the ones that name the mistake.
+ */
+const EXPECTED: Record<FlawName, string[]> = {
+  'no-idempotency': [
+    'demo payments › effectsPerKey',
+    'demo payments › missingKeyRefused',
+    'demo orders › outOfOrderFinalState',
+  ],
+  'check-then-insert': ['demo payments › effectsPerKey'],
+  'no-payload-check': ['demo payments › conflictOnMismatch', 'demo orders › conflictOnMismatch'],
+  'regenerated-replay': ['demo payments › replayIdenticalResponses'],
+  'unscoped-keys': ['demo payments › tenantIsolation'],
+  'ttl-units': ['demo payments › effectsPerKey'],
+  'release-on-disconnect': ['demo payments › effectsPerKey'],
+};
+
+describe('the built-in suite against each flaw of the demo target', () => {
+  it.each(Object.keys(EXPECTED) as FlawName[])('%s fails the checks that name it', async (flaw) => {
+    const run = await runBuiltInSuite(flaw);
+    expect(run.result.valid).toBe(false);
+    expect(run.failed).toEqual(expect.arrayContaining(EXPECTED[flaw]));
+    // Every violation explains itself and can be reproduced.
+    for (const scenario of run.result.scenarios) {
+      for (const check of scenario.checks) {
+        for (const anomaly of check.anomalies) {
+          expect(anomaly.message.length, `${check.checker} ${anomaly.kind}`).toBeGreaterThan(20);
+          expect(anomaly.events.length).toBeGreaterThan(0);
+        }
+      }
+    }
+    expect(run.output).toContain('FAIL');
+  });
+});
