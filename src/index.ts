@@ -29,3 +29,42 @@ export { ToxiproxyApi, type Toxic, type ProxyInfo } from './nemesis/toxiproxy-ap
 export { startDemoTarget, type DemoTarget, type DemoTargetOptions } from './demo/server.js';
 export { startDemoStack, type DemoStack, type DemoStackOptions } from './demo/stack.js';
 export { FLAWS, FLAW_NAMES, parseFlaw, type Flaw, type FlawName } from './demo/flaws.js';
+
+// Scenarios: load, validate, write in TypeScript.
+export { defineScenario } from './scenario/define.js';
+export { loadScenarioFiles, loadScenarioFile, type LoadedScenario } from './scenario/load.js';
+export { scenarioJsonSchema } from './scenario/json-schema.js';
+export type { Scenario, ScenarioInput, PatternSpec } from './scenario/schema.js';
+export {
+  PROFILES,
+  PROFILE_NAMES,
+  profileByName,
+  overrideProfile,
+  type Profile,
+  type ProfileName,
+} from './scenario/profile.js';
+
+// Plans: pure, seeded.
+export { planScenario } from './plan/plan.js';
+export type { PatternPlan, Step, SendStep, Operation } from './plan/schedule.js';
+
+// History and checks: plain data and pure functions.
+export type {
+  HistoryEvent,
+  InvokeEvent,
+  OkEvent,
+  FailEvent,
+  InfoEvent,
+  ProbeEvent,
+  RecordedRequest,
+  RecordedResponse,
+} from './history/events.js';
+export { attemptsOf } from './history/events.js';
+export { runChecks, DEFAULT_CHECKERS, curlCommand } from './check/index.js';
+export type { Checker, CheckResult, Anomaly, Validity } from './check/types.js';
+
+// Running and reporting.
+export { runSuite, type RunOptions, type RunOutcome } from './run/run.js';
+export type { RunResult, ScenarioResult } from './run/result.js';
+export { REPORTER_NAMES, createReporters } from './report/registry.js';
+export type { Reporter, ReporterFactory } from './report/types.js';

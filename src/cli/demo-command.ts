@@ -108,6 +108,8 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
         out: output.result,
         err: output.error,
         interactive: process.stderr.isTTY,
+        replayCommand: (suiteSeed) =>
+          `idemproof demo${flaw === 'none' ? '' : ` --flaw ${flaw}`} --seed ${suiteSeed}`,
       });
       exitCode = exitCodeOf(outcome);
     }

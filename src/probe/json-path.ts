@@ -1,26 +1,22 @@
+import { parseJsonPath } from '../check/json-path.js';
+
 /**
- * A small JSON path: `$`, `.name`, `['name']`, `["name"]` and `[0]`. Returns undefined when
- * the path does not exist.
+ * Selects the value at a JSON path (`$`, `.name`, `['name']`, `["name"]`, `[0]`; the same
+ * language as `replayIgnore.jsonPaths`, without wildcards). Undefined when nothing is there.
  */
 export function selectJsonPath(value: unknown, path: string): unknown {
-  const trimmed = path.trim();
-  if (!trimmed.startsWith('$')) throw new Error(`JSON path '${path}' must start with $`);
+  const segments = parseJsonPath(path.trim());
+  if (segments === undefined) {
+    throw new Error(`JSON path '${path}' is not understood: use $, .name, ['name'] and [0], e.g. $.data[0].id`);
+  }
   let current: unknown = value;
-  const token = /\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[(?:'([^']*)'|"([^"]*)")\]/y;
-  let position = 1;
-  while (position < trimmed.length) {
-    token.lastIndex = position;
-    const match = token.exec(trimmed);
-    if (match === null)
-      throw new Error(`JSON path '${path}' is not understood at character ${position + 1}`);
-    position = token.lastIndex;
-    const name = match[1] ?? match[3] ?? match[4];
+  for (const segment of segments) {
+    if (segment.kind === 'any') throw new Error(`JSON path '${path}': wildcards cannot select one value`);
     if (current === null || typeof current !== 'object') return undefined;
-    if (name !== undefined) {
-      current = Array.isArray(current) ? undefined : (current as Record<string, unknown>)[name];
+    if (segment.kind === 'field') {
+      current = Array.isArray(current) ? undefined : (current as Record<string, unknown>)[segment.name];
     } else {
-      const index = Number(match[2]);
-      current = Array.isArray(current) ? current[index] : undefined;
+      current = Array.isArray(current) ? (current[segment.index] as unknown) : undefined;
     }
   }
   return current;

@@ -4,6 +4,8 @@
  * for recorded bodies (a few KiB), with limits so a huge body cannot stall the report.
  */
 
+import { jsonDifferences } from '../check/json-diff.js';
+
 export type DiffOp = 'same' | 'del' | 'ins';
 
 export interface DiffLine {
@@ -33,7 +35,6 @@ export interface BodyDiff {
 
 export const MAX_DIFF_LINES = 400;
 export const MAX_FIELD_CHANGES = 100;
-const MAX_VALUE_CHARS = 200;
 
 /** Line diff; null when either side has more than `maxLines` lines after the common ends. */
 export function diffLines(a: string, b: string, maxLines = MAX_DIFF_LINES): DiffLine[] | null {
@@ -91,54 +92,18 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const ABSENT = '(absent)';
 
-function childPath(path: string, key: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)
-    ? `${path}.${key}`
-    : `${path}[${JSON.stringify(key)}]`;
-}
-
-function valueText(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'undefined';
-  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
-}
-
-/** Field changes from `a` to `b`, depth first, in `a`'s order then `b`'s new fields. */
-export function diffJson(
-  a: unknown,
-  b: unknown,
-  path = '$',
-  out: FieldChange[] = [],
-): FieldChange[] {
-  if (isObject(a) && isObject(b)) {
-    for (const key of Object.keys(a)) {
-      const next = childPath(path, key);
-      if (!Object.hasOwn(b, key))
-        out.push({ path: next, change: 'removed', before: valueText(a[key]) });
-      else diffJson(a[key], b[key], next, out);
-    }
-    for (const key of Object.keys(b)) {
-      if (!Object.hasOwn(a, key))
-        out.push({ path: childPath(path, key), change: 'added', after: valueText(b[key]) });
-    }
-    return out;
-  }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    const shared = Math.min(a.length, b.length);
-    for (let i = 0; i < shared; i++) diffJson(a[i], b[i], `${path}[${i}]`, out);
-    for (let i = shared; i < a.length; i++)
-      out.push({ path: `${path}[${i}]`, change: 'removed', before: valueText(a[i]) });
-    for (let i = shared; i < b.length; i++)
-      out.push({ path: `${path}[${i}]`, change: 'added', after: valueText(b[i]) });
-    return out;
-  }
-  if (!Object.is(a, b) && JSON.stringify(a) !== JSON.stringify(b)) {
-    out.push({ path, change: 'changed', before: valueText(a), after: valueText(b) });
-  }
-  return out;
+/**
+ * Field changes from `a` to `b` in document order: the checkers' JSON difference (one
+ * definition of "which fields differ" for messages and the report), as table rows.
+ */
+export function diffJson(a: unknown, b: unknown): FieldChange[] {
+  return jsonDifferences(a, b, MAX_FIELD_CHANGES * 10).map(({ path, first, second }) => {
+    if (first === ABSENT) return { path, change: 'added', after: second };
+    if (second === ABSENT) return { path, change: 'removed', before: first };
+    return { path, change: 'changed', before: first, after: second };
+  });
 }
 
 /** Compares a reference body with another one. */

@@ -40,6 +40,8 @@ export interface RunOptions {
   readonly progress?: (text: string) => void;
   /** Is stderr a terminal, so a live progress bar may be drawn? */
   readonly interactive: boolean;
+  /** The command that replays this run, given its seed (default: the matching `idemproof run`). */
+  readonly replayCommand?: (seed: number) => string;
 }
 
 export interface RunOutcome {
@@ -199,7 +201,7 @@ function buildResult(input: {
   const lanes = new Map<string, string>([['clean', 'none']]);
   for (const event of input.history)
     if (event.type === 'fault') lanes.set(event.lane, event.toxics);
-  const command = [
+  const command = options.replayCommand?.(input.seed) ?? [
     'idemproof run',
     ...options.paths.map(shellQuote),
     `--seed ${input.seed}`,

@@ -119,6 +119,7 @@ describe('idemproof demo', () => {
       expect(finished.code, finished.stderr).toBe(1);
       expect(finished.stdout).toContain('FAIL');
       expect(finished.stdout).toContain('conflictOnMismatch');
+      expect(finished.stdout).toMatch(/replay: idemproof demo --flaw no-payload-check --seed \d+/);
       const [runFolder] = await readdir(reportDir);
       expect((await readdir(join(reportDir, runFolder ?? ''))).sort()).toEqual([
         'history.jsonl',
