@@ -7,14 +7,19 @@ import { parseJsonPath } from '../check/json-path.js';
 export function selectJsonPath(value: unknown, path: string): unknown {
   const segments = parseJsonPath(path.trim());
   if (segments === undefined) {
-    throw new Error(`JSON path '${path}' is not understood: use $, .name, ['name'] and [0], e.g. $.data[0].id`);
+    throw new Error(
+      `JSON path '${path}' is not understood: use $, .name, ['name'] and [0], e.g. $.data[0].id`,
+    );
   }
   let current: unknown = value;
   for (const segment of segments) {
-    if (segment.kind === 'any') throw new Error(`JSON path '${path}': wildcards cannot select one value`);
+    if (segment.kind === 'any')
+      throw new Error(`JSON path '${path}': wildcards cannot select one value`);
     if (current === null || typeof current !== 'object') return undefined;
     if (segment.kind === 'field') {
-      current = Array.isArray(current) ? undefined : (current as Record<string, unknown>)[segment.name];
+      current = Array.isArray(current)
+        ? undefined
+        : (current as Record<string, unknown>)[segment.name];
     } else {
       current = Array.isArray(current) ? (current[segment.index] as unknown) : undefined;
     }

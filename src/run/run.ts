@@ -201,13 +201,15 @@ function buildResult(input: {
   const lanes = new Map<string, string>([['clean', 'none']]);
   for (const event of input.history)
     if (event.type === 'fault') lanes.set(event.lane, event.toxics);
-  const command = options.replayCommand?.(input.seed) ?? [
-    'idemproof run',
-    ...options.paths.map(shellQuote),
-    `--seed ${input.seed}`,
-    ...(options.target === undefined ? [] : [`--target ${shellQuote(options.target)}`]),
-    ...(options.profile === undefined ? [] : [`--profile ${shellQuote(options.profile)}`]),
-  ].join(' ');
+  const command =
+    options.replayCommand?.(input.seed) ??
+    [
+      'idemproof run',
+      ...options.paths.map(shellQuote),
+      `--seed ${input.seed}`,
+      ...(options.target === undefined ? [] : [`--target ${shellQuote(options.target)}`]),
+      ...(options.profile === undefined ? [] : [`--profile ${shellQuote(options.profile)}`]),
+    ].join(' ');
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'idemproof', version: toolVersion() },
