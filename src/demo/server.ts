@@ -72,7 +72,11 @@ export async function startDemoTarget(options: DemoTargetOptions): Promise<DemoT
   };
   const log = options.log ?? (() => undefined);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 20 });
-  pool.on('error', (error) => log(`database pool error: ${error.message}`));
+  let shuttingDown = false;
+  pool.on('error', (error) => {
+    // Once closing, idle connections that PostgreSQL terminates are expected, not news.
+    if (!shuttingDown) log(`database pool error: ${error.message}`);
+  });
   try {
     await migrate(pool);
   } catch (error) {
@@ -101,6 +105,7 @@ export async function startDemoTarget(options: DemoTargetOptions): Promise<DemoT
     pool,
     close: () => {
       closing ??= (async () => {
+        shuttingDown = true;
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
