@@ -171,6 +171,7 @@ export function renderScenario(
               <th>kind</th>
               <th>attempts</th>
               <th>keys</th>
+              <th>notes</th>
             </tr>
           </thead>
           <tbody>
@@ -181,6 +182,7 @@ export function renderScenario(
                   <td>${pattern.kind}</td>
                   <td>${count(pattern.attempts)}</td>
                   <td>${count(pattern.keys)}</td>
+                  <td class="note">${pattern.notes.join(' ')}</td>
                 </tr>`,
             )}
           </tbody>

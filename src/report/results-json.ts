@@ -70,6 +70,7 @@ function orderedScenario(scenario: ScenarioResult): ScenarioResult {
       kind: pattern.kind,
       attempts: pattern.attempts,
       keys: pattern.keys,
+      notes: pattern.notes,
     })),
     checks: scenario.checks.map(orderedCheck),
     attempts: {

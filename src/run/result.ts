@@ -14,6 +14,8 @@ export interface PatternSummary {
   readonly kind: PatternKind;
   readonly attempts: number;
   readonly keys: number;
+  /** What the planner left out and why, e.g. a retry beyond the declared retention. */
+  readonly notes: readonly string[];
 }
 
 export interface AttemptCounts {

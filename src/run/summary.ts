@@ -45,5 +45,6 @@ export function summarisePatterns(
     kind: plan.kind,
     attempts: attempts.filter((attempt) => attempt.invoke.pattern === plan.id).length,
     keys: new Set(plan.operations.map((operation) => operation.key)).size,
+    notes: plan.notes,
   }));
 }

@@ -204,7 +204,13 @@ function scenarioResult(
     target: 'http://127.0.0.1:8080',
     profile: PROFILES.default,
     patterns: [
-      { id: 'sequential-duplicates#1', kind: 'sequential-duplicates', attempts: 2, keys: 1 },
+      {
+        id: 'sequential-duplicates#1',
+        kind: 'sequential-duplicates',
+        attempts: 2,
+        keys: 1,
+        notes: [],
+      },
     ],
     attempts: { total: 2, ok: 2, fail: 0, info: 0 },
     latency: LATENCY,
