@@ -47,6 +47,14 @@ function judge(
     );
     return;
   }
+  if (state === 'in-flight' && isSuccess(status) && !originalSucceeded(scope.attempts)) {
+    // Sent together with the original on a key no request had finished with: whichever
+    // reached the API first owns the key, and here the different payload did.
+    findings.notes.push(
+      `${capitalize(name)}: ${who} raced the original request for the key and got ${status} while no original request succeeded: it reached the API first, which is allowed.`,
+    );
+    return;
+  }
   if (state === 'uncertain' || status === 429) {
     const why =
       status === 429
@@ -76,6 +84,15 @@ function judge(
         ? `${capitalize(name)}: ${who} sent a different payload and got ${status} with the first request's body. The API replayed the first response for a different request: it does not compare payloads. Store a fingerprint of the request with the key and refuse a mismatch with ${statusList(profile.mismatchStatus)}.`
         : `${capitalize(name)}: ${who} sent a different payload under a key already in use and got ${status}: the API processed a different request under the same key, which may have created a second effect or overwritten the first. Expected ${allowed}.`
       : `${capitalize(name)}: ${who} sent a different payload under a key already in use and got ${status}. Expected ${allowed}, so clients can tell that they reused a key by mistake.`,
+  });
+}
+
+/** Did any attempt with the original payload get a 2xx under this key? */
+function originalSucceeded(attempts: readonly Attempt[]): boolean {
+  return attempts.some((other) => {
+    if (other.invoke.variant !== 'original') return false;
+    const responded = respondedOf(other);
+    return responded !== undefined && isSuccess(responded.status);
   });
 }
 

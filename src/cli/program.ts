@@ -7,6 +7,7 @@ import { EXIT_CODES_HELP } from './exit-codes.js';
 import type { Output } from './output.js';
 import { setupCommand } from './setup-command.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
+import { exploreCommand, type ExploreCommandOptions } from './explore-command.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
 import { PROFILE_NAMES } from '../scenario/profile.js';
 
@@ -55,6 +56,25 @@ export function createProgram(
     )
     .action(async (paths: string[], options: RunCommandOptions) => {
       setExitCode(await runCommand(paths, options, output));
+    });
+
+  program
+    .command('explore')
+    .description(
+      'generate retry schedules with fast-check, run them for real, and shrink a failure to the smallest schedule',
+    )
+    .argument('<scenario>', 'a scenario file: its target, key, payload, tenants and effect probe')
+    .option('--target <url>', "override the scenario's target base URL")
+    .option('--profile <name>', `override the scenario's profile (${PROFILE_NAMES.join(', ')})`)
+    .option('--runs <n>', 'schedules to try', '100')
+    .option('--time-budget <duration>', 'stop trying new schedules after this long', '60s')
+    .option('--seed <n>', 'seed of the generator')
+    .option('--path <path>', 'with --seed: replay exactly one counterexample')
+    .option('--report-dir <dir>', 'folder that receives <run-id>/ for a counterexample', 'reports')
+    .option('--reporter <list>', 'comma-separated: html,junit,json', 'html,junit,json')
+    .option('--toxiproxy <url>', 'use this Toxiproxy server')
+    .action(async (scenario: string, options: ExploreCommandOptions) => {
+      setExitCode(await exploreCommand(scenario, options, output));
     });
 
   program

@@ -128,8 +128,13 @@ export class PatternBuilder {
   }
 
   /** Counts the effects of an operation's key after the configured settle time. */
-  probeEffects(op: number, label: string, tenant: string | null = this.tenant): this {
-    this.sleep(this.context.scenario.settleMs);
+  probeEffects(
+    op: number,
+    label: string,
+    tenant: string | null = this.tenant,
+    settle = true,
+  ): this {
+    if (settle) this.sleep(this.context.scenario.settleMs);
     this.steps.push({ kind: 'probe-effects', op, tenant, label });
     return this;
   }

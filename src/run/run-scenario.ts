@@ -2,6 +2,7 @@ import { runChecks } from '../check/index.js';
 import { mergeValidity, type CheckResult, type Validity } from '../check/types.js';
 import { IdemproofError, describeError, isIdemproofError } from '../errors.js';
 import type { AttemptClient } from '../client/send.js';
+import type { HistoryEvent } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import { createLanes, type LaneSet } from '../nemesis/lanes.js';
 import type { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
@@ -126,6 +127,21 @@ export async function runScenario(
   }
 
   const history = options.recorder.events.filter((event) => event.scenario === scenario.name);
+  return scenarioResult({ loaded, profile, plans, targetBase, history, started, error });
+}
+
+/** Checks a scenario's history and sums it up. */
+export function scenarioResult(input: {
+  readonly loaded: LoadedScenario;
+  readonly profile: Profile;
+  readonly plans: readonly PatternPlan[];
+  readonly targetBase: string;
+  readonly history: readonly HistoryEvent[];
+  /** performance.now() when the scenario started. */
+  readonly started: number;
+  readonly error: ScenarioResult['error'];
+}): ScenarioResult {
+  const { history, profile, error } = input;
   const checks: CheckResult[] = runChecks(history, { profile });
   let valid: Validity = checks.reduce<Validity>(
     (merged, check) => mergeValidity(merged, check.valid),
@@ -133,16 +149,16 @@ export async function runScenario(
   );
   if (error !== null) valid = mergeValidity(valid, 'unknown');
   return {
-    name: scenario.name,
-    file,
-    target: targetBase,
+    name: input.loaded.scenario.name,
+    file: input.loaded.file,
+    target: input.targetBase,
     profile,
     valid,
-    patterns: summarisePatterns(plans, history),
+    patterns: summarisePatterns(input.plans, history),
     checks,
     attempts: countAttempts(history),
     latency: summariseLatency(history),
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(performance.now() - input.started),
     error,
   };
 }
@@ -158,7 +174,7 @@ function lanesUsed(plans: readonly PatternPlan[]): LaneName[] {
   return [...lanes];
 }
 
-function parseTarget(base: string): { upstream: string } {
+export function parseTarget(base: string): { upstream: string } {
   let url: URL;
   try {
     url = new URL(base);
@@ -174,7 +190,7 @@ function parseTarget(base: string): { upstream: string } {
   return { upstream: `${url.hostname}:${url.port === '' ? '80' : url.port}` };
 }
 
-function preflightVars(run: string): {
+export function preflightVars(run: string): {
   key: string;
   tenant: string;
   marker: string;
@@ -195,7 +211,7 @@ function preflightVars(run: string): {
 }
 
 /** Any HTTP answer from the target's base URL means it is reachable. */
-async function preflight(client: AttemptClient, targetBase: string): Promise<void> {
+export async function preflight(client: AttemptClient, targetBase: string): Promise<void> {
   const result = await client.send({
     url: targetBase,
     method: 'GET',

@@ -181,7 +181,8 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   return { result, history: recorder.events };
 }
 
-function buildResult(input: {
+/** The whole run's result, from its scenarios and history. */
+export function buildResult(input: {
   history: readonly HistoryEvent[];
   proxyPrefix: string;
   scenarios: readonly ScenarioResult[];

@@ -66,6 +66,26 @@ describe('conflictOnMismatch', () => {
     expect(check(h, PROFILES.ietf).valid).toBe(true);
   });
 
+  it('lets a different payload win the race for a fresh key when no original succeeds', () => {
+    const h = new HistoryBuilder();
+    const original = h.invoke({ label: 'original, concurrent', group: 'g' });
+    const different = h.invoke({ ...mismatch, group: 'g' });
+    h.ok(different, { status: 201, body: payment('pay_9', { amount: 2500 }) });
+    h.ok(original, conflict);
+    const result = check(h);
+    expect(result).toMatchObject({ valid: true, anomalies: [] });
+    expect(result.notes.join(' ')).toContain('reached the API first, which is allowed');
+  });
+
+  it('reports both payloads succeeding when they race for a fresh key', () => {
+    const h = new HistoryBuilder();
+    const original = h.invoke({ label: 'original, concurrent', group: 'g' });
+    const different = h.invoke({ ...mismatch, group: 'g' });
+    h.ok(different, { status: 201, body: payment('pay_9', { amount: 2500 }) });
+    h.ok(original, { status: 201, body: payment('pay_1') });
+    onlyAnomaly(check(h), 'mismatch-accepted');
+  });
+
   it('reports an original result changed by the mismatch', () => {
     const h = new HistoryBuilder();
     h.send({ label: 'original' }, { status: 201, body: payment('pay_1') });

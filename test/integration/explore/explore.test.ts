@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { FlawName } from '../../../src/demo/flaws.js';
+import { explore, type ExploreResult } from '../../../src/explore/explore.js';
+import { PACKAGE_ROOT } from '../../../src/provision/tools-dir.js';
+import { startDemo } from '../../support/demo-target.js';
+
+const SCENARIO = `name: explore payments
+target:
+  baseUrl: http://127.0.0.1:1
+  path: /payments
+  tenants: { alice: { Authorization: Bearer alice }, bob: { Authorization: Bearer bob } }
+payload: { template: { amount: 100, currency: EUR, customer: 'cus_{{marker}}' }, different: { amount: 7 } }
+effects: { http: { url: '/payments?idempotency_key={{key}}', count: $.count } }
+settleMs: 20
+patterns: [{ kind: sequential-duplicates }]
+`;
+
+describe('property-based exploration against the demo target', () => {
+  let folder: string;
+  let scenario: string;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'idemproof-explore-'));
+    scenario = join(folder, 'payments.yaml');
+    await writeFile(scenario, SCENARIO);
+  });
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  async function exploreFlaw(
+    flaw: FlawName | 'none',
+    runs: number,
+    extra: { seed?: number; path?: string } = {},
+  ): Promise<ExploreResult> {
+    const demo = await startDemo({ flaw, processingMs: 20 });
+    try {
+      return await explore({
+        scenario,
+        target: demo.target.url,
+        toxiproxyUrl: inject('toxiproxyUrl'),
+        runs,
+        seed: extra.seed ?? 42,
+        path: extra.path,
+        timeBudgetMs: 120_000,
+        reportDir: join(folder, 'reports'),
+        out: () => undefined,
+        err: () => undefined,
+        interactive: false,
+      });
+    } finally {
+      await demo.stop();
+    }
+  }
+
+  it('finds the check-then-insert race within 100 runs and shrinks it to two concurrent requests', async () => {
+    const result = await exploreFlaw('check-then-insert', 100);
+    const counterexample = result.counterexample;
+    expect(counterexample).not.toBeNull();
+    expect(counterexample?.foundAtRun).toBeLessThanOrEqual(100);
+    expect(counterexample?.requests).toBeLessThanOrEqual(2);
+    expect(counterexample?.schedule.steps).toHaveLength(1);
+    expect(counterexample?.steps[0]).toMatch(/^1\. release 2 requests together: key A/);
+    expect(counterexample?.violations.map((violation) => violation.checker)).toContain(
+      'effectsPerKey',
+    );
+    expect(counterexample?.reproduced.of).toBe(5);
+    expect(counterexample?.reproduced.failed).toBeGreaterThan(0);
+    expect(result.replayCommand).toMatch(/--seed 42 --path \d+(:\d+)*/);
+    expect(await readdir(result.reportDir ?? '')).toEqual(
+      expect.arrayContaining(['index.html', 'junit.xml', 'results.json', 'history.jsonl']),
+    );
+  });
+
+  it('shrinks the missing payload comparison to two requests, and replays it exactly from seed and path', async () => {
+    const found = await exploreFlaw('no-payload-check', 100);
+    expect(found.counterexample?.requests).toBe(2);
+    expect(found.counterexample?.violations.map((violation) => violation.checker)).toContain(
+      'conflictOnMismatch',
+    );
+
+    const replayed = await exploreFlaw('no-payload-check', 100, {
+      seed: found.seed,
+      path: found.counterexample?.path ?? '',
+    });
+    expect(replayed.counterexample?.schedule).toEqual(found.counterexample?.schedule);
+  });
+
+  it('holds the correct demo target through 200 generated schedules', async () => {
+    const result = await exploreFlaw('none', 200, { seed: 7 });
+    expect(result.counterexample?.steps ?? []).toEqual([]);
+    expect(result.runs).toBe(200);
+    expect(result.interrupted).toBe(false);
+  });
+
+  it('prints a replay command that reproduces the failure from the command line', async () => {
+    const demo = await startDemo({ flaw: 'no-payload-check', processingMs: 20 });
+    try {
+      const args = [
+        'explore',
+        scenario,
+        '--target',
+        demo.target.url,
+        '--toxiproxy',
+        inject('toxiproxyUrl'),
+        '--seed',
+        '42',
+        '--report-dir',
+        join(folder, 'cli'),
+      ];
+      const first = await cli(args);
+      expect(first.code, first.stderr).toBe(1);
+      const replay = /replay: idemproof (explore .*)$/m.exec(first.stdout)?.[1];
+      expect(replay).toBeDefined();
+      const replayArgs = (replay ?? '').split(' ');
+      const again = await cli([
+        ...replayArgs,
+        '--toxiproxy',
+        inject('toxiproxyUrl'),
+        '--report-dir',
+        join(folder, 'cli'),
+      ]);
+      expect(again.code, again.stderr).toBe(1);
+      const steps = (text: string): string =>
+        /Smallest failing schedule:\n([\s\S]*?)\n\n/.exec(text)?.[1] ?? 'none';
+      expect(steps(again.stdout)).toBe(steps(first.stdout));
+    } finally {
+      await demo.stop();
+    }
+  });
+});
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'cli', 'bin.js'), ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
