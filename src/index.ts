@@ -68,3 +68,18 @@ export { runSuite, type RunOptions, type RunOutcome } from './run/run.js';
 export type { RunResult, ScenarioResult } from './run/result.js';
 export { REPORTER_NAMES, createReporters } from './report/registry.js';
 export type { Reporter, ReporterFactory } from './report/types.js';
+
+// Property-based exploration.
+export {
+  explore,
+  MODEL_CHECKS,
+  type ExploreOptions,
+  type ExploreResult,
+  type Counterexample,
+} from './explore/explore.js';
+export {
+  scheduleArbitrary,
+  describeSchedule,
+  type Schedule,
+  type ScheduleStep,
+} from './explore/schedule.js';
