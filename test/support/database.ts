@@ -20,6 +20,7 @@ export async function createTestDatabase(serverUrl: string): Promise<TestDatabas
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  pool.on('error', () => undefined);
   return {
     url: url.toString(),
     async query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
@@ -28,9 +29,22 @@ export async function createTestDatabase(serverUrl: string): Promise<TestDatabas
     async drop() {
       await pool.end();
       const client = new pg.Client({ connectionString: serverUrl });
+      client.on('error', () => undefined);
       await client.connect();
       try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // Connections closed a moment ago may still be leaving: wait for them rather than
+        // terminate them (a terminated connection that is still closing reports an error).
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await client.query(
+              `DROP DATABASE IF EXISTS ${name}${attempt > 50 ? ' WITH (FORCE)' : ''}`,
+            );
+            break;
+          } catch (error) {
+            if (attempt > 50 || (error as { code?: string }).code !== '55006') throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
       } finally {
         await client.end();
       }

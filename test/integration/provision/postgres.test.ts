@@ -9,6 +9,7 @@ import { startPostgres, unprivilegedCopyPath } from '../../../src/provision/post
 
 async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return (await client.query(sql)).rows as Record<string, unknown>[];
