@@ -12,6 +12,7 @@ import { parseDuration, parseWholeNumber } from './parse-options.js';
 
 export interface DemoCommandOptions {
   readonly serve?: boolean;
+  readonly recordArrivals?: boolean;
   readonly seed?: string;
   readonly reportDir?: string;
   readonly reporter?: string;
@@ -64,6 +65,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
     targetPort,
     keyTtlMs,
     processingMs,
+    recordArrivals: options.recordArrivals === true,
     log: (line) => output.error(`demo target: ${line}`),
   });
   let exitCode: number = EXIT_CODES.ok;

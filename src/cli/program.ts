@@ -95,6 +95,10 @@ export function createProgram(
       'start PostgreSQL (embedded unless DATABASE_URL), the demo payments API and Toxiproxy, run the built-in suite against them and report; --serve keeps them running instead',
     )
     .option('--serve', 'do not run the suite: print where everything listens and run until Ctrl-C')
+    .option(
+      '--record-arrivals',
+      'the demo target records when each keyed request arrived (GET /arrivals?idempotency_key=K)',
+    )
     .option('--seed <n>', 'seed of the suite plan')
     .option('--report-dir <dir>', 'folder that receives <run-id>/', 'reports')
     .option('--reporter <list>', 'comma-separated: terminal,html,junit,json')

@@ -40,6 +40,11 @@ export interface DemoTargetOptions {
   readonly processingMs?: number;
   /** Called with unexpected errors (a 500 is answered). */
   readonly log?: (line: string) => void;
+  /**
+   * Record when each keyed request's body completed, per tenant and key, and serve them at
+   * GET /arrivals?idempotency_key=K: how tightly a burst really arrived, measured here.
+   */
+  readonly recordArrivals?: boolean;
 }
 
 export interface DemoTarget {
@@ -55,6 +60,30 @@ interface RequestContext {
   readonly pool: pg.Pool;
   readonly settings: GuardSettings;
   readonly log: (line: string) => void;
+  readonly arrivals: Arrivals | undefined;
+}
+
+/** Arrival times (ms, monotonic) per tenant and key, for at most MAX_ARRIVAL_KEYS keys. */
+type Arrivals = Map<string, number[]>;
+const MAX_ARRIVAL_KEYS = 100_000;
+
+function recordArrival(arrivals: Arrivals, request: IncomingMessage): void {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string') return;
+  const scope = `${request.headers.authorization ?? ''}\n${key}`;
+  request.once('end', () => {
+    const at = performance.now();
+    const times = arrivals.get(scope);
+    if (times !== undefined) times.push(at);
+    else if (arrivals.size < MAX_ARRIVAL_KEYS) arrivals.set(scope, [at]);
+  });
+}
+
+function arrivalsResponse(arrivals: Arrivals, request: IncomingMessage, url: URL): StoredResponse {
+  const key = url.searchParams.get('idempotency_key') ?? '';
+  const times = arrivals.get(`${request.headers.authorization ?? ''}\n${key}`) ?? [];
+  const spread = times.length === 0 ? 0 : Math.max(...times) - Math.min(...times);
+  return jsonResponse(200, { idempotency_key: key, arrivals_ms: times, spread_ms: spread });
 }
 
 /**
@@ -88,7 +117,12 @@ export async function startDemoTarget(options: DemoTargetOptions): Promise<DemoT
     );
   }
 
-  const context: RequestContext = { pool, settings, log };
+  const context: RequestContext = {
+    pool,
+    settings,
+    log,
+    arrivals: options.recordArrivals === true ? new Map() : undefined,
+  };
   const server = createServer((request, response) => {
     void handle(context, request, response);
   });
@@ -132,6 +166,7 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
+  if (context.arrivals !== undefined) recordArrival(context.arrivals, request);
   let clientGone = false;
   response.on('close', () => {
     if (!response.writableFinished) clientGone = true;
@@ -209,6 +244,9 @@ async function route(
   if (pathname === '/health' && method === 'GET') return fresh(jsonResponse(200, { ok: true }));
   if (pathname === '/idempotency-policy' && method === 'GET')
     return fresh(policy(context.settings));
+  if (pathname === '/arrivals' && method === 'GET' && context.arrivals !== undefined) {
+    return fresh(arrivalsResponse(context.arrivals, request, url));
+  }
 
   if (segments[0] === 'payments' && segments.length === 1) {
     if (method === 'POST') {

@@ -17,6 +17,8 @@ export interface DemoStackOptions {
   readonly keyTtlMs?: number;
   readonly lockTimeoutMs?: number;
   readonly processingMs?: number;
+  /** Record server-side arrival times per key (GET /arrivals). */
+  readonly recordArrivals?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -64,6 +66,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
       ...(options.processingMs === undefined ? {} : { processingMs: options.processingMs }),
       ...(options.log === undefined ? {} : { log: options.log }),
+      ...(options.recordArrivals === undefined ? {} : { recordArrivals: options.recordArrivals }),
     };
     const target = await startDemoTarget(targetOptions);
     stops.push(() => target.close());

@@ -93,27 +93,32 @@ export interface InvokeEvent extends EventBase, AttemptContext {
   readonly timeoutMs: number;
 }
 
-export interface OkEvent extends EventBase {
-  readonly type: 'ok';
+/** Fields every completion may carry. */
+interface CompletionBase extends EventBase {
   readonly op: string;
-  readonly response: RecordedResponse;
   readonly durationMs: number;
+  /**
+   * For a request of a synchronised burst: when its last byte was released (ms since the run
+   * started, like `time`). The spread of these is how tightly the burst was sent.
+   */
+  readonly releasedAt?: number;
+}
+
+export interface OkEvent extends CompletionBase {
+  readonly type: 'ok';
+  readonly response: RecordedResponse;
 }
 
 /** An attempt that certainly did not reach the target's handler. */
-export interface FailEvent extends EventBase {
+export interface FailEvent extends CompletionBase {
   readonly type: 'fail';
-  readonly op: string;
   readonly error: { readonly code: string; readonly message: string };
-  readonly durationMs: number;
 }
 
 /** An attempt whose outcome is unknown: it may or may not have been processed. */
-export interface InfoEvent extends EventBase {
+export interface InfoEvent extends CompletionBase {
   readonly type: 'info';
-  readonly op: string;
   readonly error: { readonly code: string; readonly message: string };
-  readonly durationMs: number;
 }
 
 export type ProbeReading =

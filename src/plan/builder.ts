@@ -2,7 +2,7 @@ import type { PayloadVariant } from '../history/events.js';
 import type { Profile } from '../scenario/profile.js';
 import type { LaneName, PatternSpec, Scenario } from '../scenario/schema.js';
 import type { Random } from './random.js';
-import type { Operation, PatternPlan, SendStep, Step } from './schedule.js';
+import type { BurstRelease, Operation, PatternPlan, SendStep, Step } from './schedule.js';
 import { differentPayload, fillPayload, fillText, type TemplateVars } from './template.js';
 
 /** What every pattern planner gets: the scenario, its profile and the seeded random source. */
@@ -112,8 +112,8 @@ export class PatternBuilder {
     return this;
   }
 
-  burst(sends: readonly SendStep[]): this {
-    this.steps.push({ kind: 'burst', sends });
+  burst(sends: readonly SendStep[], release: BurstRelease = 'last-byte'): this {
+    this.steps.push({ kind: 'burst', sends, release });
     return this;
   }
 

@@ -6,6 +6,8 @@ import type { LaneName } from '../scenario/schema.js';
  * scenario, seed and run id always give the same plan; the executor only carries it out.
  */
 
+export type BurstRelease = 'last-byte' | 'plain';
+
 /** One logical operation: a key, a payload, and a marker unique to it. */
 export interface Operation {
   readonly ref: number;
@@ -37,7 +39,12 @@ export interface SendStep {
 
 export type Step =
   | SendStep
-  | { readonly kind: 'burst'; readonly sends: readonly SendStep[] }
+  | {
+      readonly kind: 'burst';
+      readonly sends: readonly SendStep[];
+      /** last-byte: synchronised release (default); plain: all sent at once, as fetch would. */
+      readonly release: BurstRelease;
+    }
   | { readonly kind: 'sleep'; readonly ms: number }
   /** Wait for every background attempt of the pattern to finish. */
   | { readonly kind: 'join' }

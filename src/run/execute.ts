@@ -1,4 +1,10 @@
-import { outcomeOfError, type AttemptClient } from '../client/send.js';
+import { sendSyncedBurst } from '../client/burst.js';
+import {
+  outcomeOfError,
+  type AttemptClient,
+  type AttemptRequest,
+  type AttemptResult,
+} from '../client/send.js';
 import type { HeaderList, ProbeReading } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { LaneSet } from '../nemesis/lanes.js';
@@ -51,12 +57,9 @@ async function executeStep(
       else await attempt;
       return;
     }
-    case 'burst': {
-      // Every request is prepared and recorded first, then all are released together.
-      const ready = step.sends.map((send) => prepareAttempt(runtime, plan, send));
-      await Promise.all(ready.map((fire) => fire()));
+    case 'burst':
+      await releaseBurst(runtime, plan, step);
       return;
-    }
     case 'sleep':
       await new Promise((resolve) => setTimeout(resolve, step.ms));
       return;
@@ -112,16 +115,59 @@ function headerText(template: string, vars: TemplateVars): string {
   return expandEnv(fillText(template, vars));
 }
 
-function startAttempt(runtime: ScenarioRuntime, plan: PatternPlan, send: SendStep): Promise<void> {
-  return prepareAttempt(runtime, plan, send)();
+async function startAttempt(
+  runtime: ScenarioRuntime,
+  plan: PatternPlan,
+  send: SendStep,
+): Promise<void> {
+  const prepared = prepareAttempt(runtime, plan, send);
+  prepared.complete(await runtime.client.send(prepared.request));
+}
+
+/**
+ * Releases a burst: every request is prepared and recorded first; with last-byte release,
+ * the requests that have a body go out synchronised and the others (no body to hold back)
+ * plainly at the same moment.
+ */
+async function releaseBurst(
+  runtime: ScenarioRuntime,
+  plan: PatternPlan,
+  step: Extract<Step, { kind: 'burst' }>,
+): Promise<void> {
+  const prepared = step.sends.map((send) => prepareAttempt(runtime, plan, send));
+  const synced =
+    step.release === 'last-byte'
+      ? prepared.filter((item) => (item.request.body ?? '').length > 0)
+      : [];
+  const plain = prepared.filter((item) => !synced.includes(item));
+  const plainSends = plain.map(async (item) =>
+    item.complete(await runtime.client.send(item.request)),
+  );
+  if (synced.length > 0) {
+    const { results, releasedAt } = await sendSyncedBurst(
+      synced.map((item) => item.request),
+      () => runtime.recorder.now(),
+    );
+    synced.forEach((item, index) => {
+      const result = results[index];
+      if (result !== undefined) item.complete(result, releasedAt[index]);
+    });
+  }
+  await Promise.all(plainSends);
 }
 
 /** Builds the request and records its invoke; the returned function sends it. */
+/** A request recorded as invoked, ready to send; `complete` records how it ended. */
+interface PreparedAttempt {
+  readonly request: AttemptRequest;
+  complete(result: AttemptResult, releasedAt?: number): void;
+}
+
 function prepareAttempt(
   runtime: ScenarioRuntime,
   plan: PatternPlan,
   send: SendStep,
-): () => Promise<void> {
+): PreparedAttempt {
   const { scenario, recorder } = runtime;
   const operation = operationOf(plan, send.op);
   const vars = varsFor(runtime, operation, send.tenant);
@@ -172,33 +218,40 @@ function prepareAttempt(
     timeoutMs: send.timeoutMs,
   });
 
-  return async () => {
-    const result = await runtime.client.send({
-      url: laneUrl,
-      method: scenario.target.method,
-      headers,
-      body,
-      timeoutMs: send.timeoutMs,
-      freshConnection: lane.freshConnection,
-    });
-    if (result.kind === 'response') {
-      recorder.append({
-        type: 'ok',
-        scenario: scenario.name,
-        op: opId,
-        response: result.response,
-        durationMs: result.durationMs,
-      });
-    } else {
-      recorder.append({
-        type: outcomeOfError(result.code, lane.delivers),
-        scenario: scenario.name,
-        op: opId,
-        error: { code: result.code, message: result.message },
-        durationMs: result.durationMs,
-      });
-    }
-    runtime.onAttempt();
+  const request: AttemptRequest = {
+    url: laneUrl,
+    method: scenario.target.method,
+    headers,
+    body,
+    timeoutMs: send.timeoutMs,
+    freshConnection: lane.freshConnection,
+  };
+  return {
+    request,
+    complete(result, releasedAt) {
+      const release =
+        releasedAt === undefined ? {} : { releasedAt: Math.round(releasedAt * 1000) / 1000 };
+      if (result.kind === 'response') {
+        recorder.append({
+          type: 'ok',
+          scenario: scenario.name,
+          op: opId,
+          response: result.response,
+          durationMs: result.durationMs,
+          ...release,
+        });
+      } else {
+        recorder.append({
+          type: outcomeOfError(result.code, lane.delivers),
+          scenario: scenario.name,
+          op: opId,
+          error: { code: result.code, message: result.message },
+          durationMs: result.durationMs,
+          ...release,
+        });
+      }
+      runtime.onAttempt();
+    },
   };
 }
 

@@ -119,6 +119,12 @@ export const patternSchema = z.discriminatedUnion('kind', [
         .default(10)
         .describe('Identical requests released together'),
       rounds: z.number().int().min(1).max(20).default(3).describe('Bursts, each with a fresh key'),
+      release: z
+        .enum(['last-byte', 'plain'])
+        .default('last-byte')
+        .describe(
+          'last-byte: hold back each last byte and release them together; plain: send all at once',
+        ),
     })
     .strict(),
   z

@@ -17,7 +17,10 @@ export function sequentialDuplicates(
   plan.probeEffects(op, 'after duplicates');
 }
 
-/** 2. N identical requests released together, in several rounds with fresh keys. */
+/**
+ * 2. N identical requests released together, in several rounds with fresh keys; by default
+ * with last-byte synchronisation, so they reach the target within microseconds.
+ */
 export function concurrentBurst(plan: PatternBuilder, spec: Spec<'concurrent-burst'>): void {
   for (let round = 1; round <= spec.rounds; round += 1) {
     const op = plan.operation();
@@ -26,6 +29,7 @@ export function concurrentBurst(plan: PatternBuilder, spec: Spec<'concurrent-bur
       Array.from({ length: spec.count }, (_, index) =>
         plan.sendStep(op, { label: `burst ${round}, request ${index + 1}/${spec.count}`, group }),
       ),
+      spec.release,
     );
     plan.probeEffects(op, `after burst ${round}`);
   }

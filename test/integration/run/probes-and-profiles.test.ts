@@ -77,6 +77,37 @@ patterns:
     }
   });
 
+  it('records when each request of a last-byte burst was released, and nothing for plain bursts', async () => {
+    const { result, history } = await run(
+      'bursts',
+      `name: bursts
+target: { baseUrl: http://127.0.0.1:1, path: /payments }
+${PAYMENT}
+effects: { http: { url: '/payments?idempotency_key={{key}}', count: $.count } }
+patterns:
+  - { kind: concurrent-burst, count: 8, rounds: 1 }
+  - { kind: concurrent-burst, count: 8, rounds: 1, release: plain }
+`,
+    );
+    expect(result.scenarios[0]?.valid).toBe(true);
+    const ops = new Map(
+      history.flatMap((event) =>
+        event.type === 'invoke' ? [[event.op, event.pattern] as const] : [],
+      ),
+    );
+    const completions = history.filter(
+      (event) => event.type === 'ok' || event.type === 'fail' || event.type === 'info',
+    );
+    const released = (pattern: string) =>
+      completions
+        .filter((event) => ops.get(event.op) === pattern)
+        .map((event) => ('releasedAt' in event ? event.releasedAt : undefined));
+    const synced = released('concurrent-burst#1');
+    expect(synced).toHaveLength(8);
+    for (const at of synced) expect(at).toEqual(expect.any(Number));
+    expect(released('concurrent-burst#2')).toEqual(Array.from({ length: 8 }, () => undefined));
+  });
+
   it('stops a scenario with an infrastructure error when the effect probe fails before traffic', async () => {
     const { result, history } = await run(
       'broken-probe',

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { HeaderList, RecordedResponse } from '../history/events.js';
+import { BODY_RECORD_LIMIT, errorCodeOf, type AttemptRequest, type AttemptResult } from './send.js';
+
+/**
+ * Last-byte synchronisation (the technique of Turbo Intruder's single-packet attack, for
+ * HTTP/1.1): every request of a burst gets its own connection and is sent in full except the
+ * last byte of its body; once all are waiting, the last bytes are written back to back, so the
+ * target sees the requests complete within microseconds of each other, not milliseconds.
+ *
+ * Must not: reuse connections, or send a request whose body is empty this way (there is no
+ * last body byte to hold back: the caller sends those plainly).
+ */
+export interface SyncedBurstResult {
+  readonly results: readonly AttemptResult[];
+  /** When each request's last byte was written, in the caller's clock (ms). */
+  readonly releasedAt: readonly number[];
+}
+
+interface Prepared {
+  readonly request: ClientRequest;
+  readonly last: Buffer;
+  readonly result: Promise<AttemptResult>;
+  readonly started: number;
+}
+
+/** Sends `attempts` (each with a non-empty body) with their last bytes released together. */
+export async function sendSyncedBurst(
+  attempts: readonly AttemptRequest[],
+  now: () => number,
+): Promise<SyncedBurstResult> {
+  const prepared = await Promise.all(attempts.map((attempt) => prepare(attempt)));
+  const releasedAt: number[] = [];
+  for (const item of prepared) {
+    if (!item.request.destroyed) item.request.end(item.last);
+    releasedAt.push(now());
+  }
+  const results = await Promise.all(prepared.map((item) => item.result));
+  return { results, releasedAt };
+}
+
+/** Opens the connection and writes everything but the last body byte; resolves once written. */
+function prepare(attempt: AttemptRequest): Promise<Prepared> {
+  const url = new URL(attempt.url);
+  const body = Buffer.from(attempt.body ?? '', 'utf8');
+  const headers = attempt.headers.filter(
+    ([name]) => name !== 'content-length' && name !== 'connection',
+  );
+  const started = performance.now();
+  const request = httpRequest({
+    host: url.hostname,
+    port: url.port === '' ? 80 : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    method: attempt.method,
+    headers: [
+      ...headers.flatMap(([name, value]) => [name, value]),
+      'content-length',
+      String(body.length),
+      'connection',
+      'close',
+    ],
+    setHost: false,
+    agent: false,
+  });
+  const timer = setTimeout(
+    () =>
+      request.destroy(
+        Object.assign(new Error(`no response within ${attempt.timeoutMs} ms`), {
+          name: 'TimeoutError',
+        }),
+      ),
+    attempt.timeoutMs,
+  );
+  const result = new Promise<AttemptResult>((resolve) => {
+    const fail = (error: unknown): void => {
+      clearTimeout(timer);
+      const { code, message } = errorCodeOf(error);
+      resolve({ kind: 'error', code, message, durationMs: elapsed(started) });
+    };
+    request.once('error', fail);
+    request.once('response', (response) => {
+      readResponse(response).then((recorded) => {
+        clearTimeout(timer);
+        resolve({ kind: 'response', response: recorded, durationMs: elapsed(started) });
+      }, fail);
+    });
+  });
+  return new Promise((resolve) => {
+    const ready = (): void =>
+      resolve({ request, last: body.subarray(body.length - 1), result, started });
+    request.once('socket', (socket) => {
+      socket.setNoDelay(true);
+      const write = (): void => {
+        request.flushHeaders();
+        if (body.length > 1) request.write(body.subarray(0, body.length - 1), () => ready());
+        else ready();
+      };
+      if (socket.connecting) socket.once('connect', write);
+      else write();
+    });
+    // A connection that fails is ready too: its result carries the error.
+    void result.then(() =>
+      resolve({ request, last: body.subarray(body.length - 1), result, started }),
+    );
+  });
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}
+
+async function readResponse(response: IncomingMessage): Promise<RecordedResponse> {
+  const hash = createHash('sha256');
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let bodyBytes = 0;
+  for await (const chunk of response) {
+    const buffer = chunk as Buffer;
+    hash.update(buffer);
+    bodyBytes += buffer.length;
+    if (keptBytes < BODY_RECORD_LIMIT) {
+      const part = buffer.subarray(0, BODY_RECORD_LIMIT - keptBytes);
+      kept.push(part);
+      keptBytes += part.length;
+    }
+  }
+  const headers: [string, string][] = [];
+  for (let index = 0; index + 1 < response.rawHeaders.length; index += 2) {
+    headers.push([
+      (response.rawHeaders[index] ?? '').toLowerCase(),
+      response.rawHeaders[index + 1] ?? '',
+    ]);
+  }
+  return {
+    status: response.statusCode ?? 0,
+    headers: headers as HeaderList,
+    body: Buffer.concat(kept).toString('utf8'),
+    bodyBytes,
+    bodySha256: hash.digest('hex'),
+    bodyTruncated: bodyBytes > keptBytes,
+  };
+}
