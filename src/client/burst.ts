@@ -134,7 +134,7 @@ async function readResponse(response: IncomingMessage): Promise<RecordedResponse
   }
   return {
     status: response.statusCode ?? 0,
-    headers: headers as HeaderList,
+    headers: headers,
     body: Buffer.concat(kept).toString('utf8'),
     bodyBytes,
     bodySha256: hash.digest('hex'),
