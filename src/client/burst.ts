@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import type { HeaderList, RecordedResponse } from '../history/events.js';
+import type { RecordedResponse } from '../history/events.js';
 import { BODY_RECORD_LIMIT, errorCodeOf, type AttemptRequest, type AttemptResult } from './send.js';
 
 /**
