@@ -67,16 +67,36 @@ interface RequestContext {
 type Arrivals = Map<string, number[]>;
 const MAX_ARRIVAL_KEYS = 100_000;
 
+/**
+ * The arrival of a request is when its last body byte reached this process: the time of the
+ * last socket read before the request ended, taken before the HTTP parser and any handler.
+ */
 function recordArrival(arrivals: Arrivals, request: IncomingMessage): void {
   const key = request.headers['idempotency-key'];
   if (typeof key !== 'string') return;
   const scope = `${request.headers.authorization ?? ''}\n${key}`;
+  let lastRead = performance.now();
+  const onData = (): void => {
+    lastRead = performance.now();
+  };
+  request.socket.prependListener('data', onData);
   request.once('end', () => {
-    const at = performance.now();
+    request.socket.off('data', onData);
     const times = arrivals.get(scope);
-    if (times !== undefined) times.push(at);
-    else if (arrivals.size < MAX_ARRIVAL_KEYS) arrivals.set(scope, [at]);
+    if (times !== undefined) times.push(lastRead);
+    else if (arrivals.size < MAX_ARRIVAL_KEYS) arrivals.set(scope, [lastRead]);
   });
+}
+
+/**
+ * Reads the body. When arrivals are recorded, the handler then waits for the check phase of
+ * the event loop, so every body that completed in the same I/O poll is timestamped before any
+ * handler work runs (otherwise each handler delays the next request's timestamp).
+ */
+async function readBody(context: RequestContext, request: IncomingMessage): Promise<unknown> {
+  const body = await readJsonBody(request);
+  if (context.arrivals !== undefined) await new Promise((resolve) => setImmediate(resolve));
+  return body;
 }
 
 function arrivalsResponse(arrivals: Arrivals, request: IncomingMessage, url: URL): StoredResponse {
@@ -252,7 +272,7 @@ async function route(
     if (method === 'POST') {
       const tenant = tenantOf(request);
       const key = requireKey(request, context.settings);
-      const body = await readJsonBody(request);
+      const body = await readBody(context, request);
       const payment = parsePaymentRequest(body);
       return keyed(
         context,
@@ -284,7 +304,7 @@ async function route(
     if (segments.length === 2 && method === 'PATCH') {
       const tenant = tenantOf(request);
       const key = requireKey(request, context.settings);
-      const change = parseOrderChange(await readJsonBody(request));
+      const change = parseOrderChange(await readBody(context, request));
       return keyed(
         context,
         { tenant, key, method, path: pathname, body: change },

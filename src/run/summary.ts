@@ -1,4 +1,4 @@
-import { attemptsOf, type HistoryEvent } from '../history/events.js';
+import type { HistoryEvent } from '../history/events.js';
 import type { PatternPlan } from '../plan/schedule.js';
 import type { AttemptCounts, LatencySummary, PatternSummary } from './result.js';
 
@@ -39,11 +39,16 @@ export function summarisePatterns(
   plans: readonly PatternPlan[],
   history: readonly HistoryEvent[],
 ): PatternSummary[] {
-  const attempts = attemptsOf(history);
+  // One pass over the history: a run may have thousands of patterns.
+  const attempts = new Map<string, number>();
+  for (const event of history) {
+    if (event.type === 'invoke')
+      attempts.set(event.pattern, (attempts.get(event.pattern) ?? 0) + 1);
+  }
   return plans.map((plan) => ({
     id: plan.id,
     kind: plan.kind,
-    attempts: attempts.filter((attempt) => attempt.invoke.pattern === plan.id).length,
+    attempts: attempts.get(plan.id) ?? 0,
     keys: new Set(plan.operations.map((operation) => operation.key)).size,
     notes: plan.notes,
   }));

@@ -649,6 +649,11 @@ export interface WorkerReport {
   readonly attempts: number;
   readonly buildMs: number;
   readonly checkMs: number;
+  /**
+   * CPU time (user + system, all threads, GC helpers included) during runChecks: less
+   * sensitive than wall time to other processes on the machine, but can exceed it.
+   */
+  readonly checkCpuMs: number;
   /** Wall time of each checker inside that runChecks call. */
   readonly checkerMs: Record<string, number>;
   /** Peak RSS of the process up to the end of the checks (history + checks + tsx). */
@@ -680,9 +685,12 @@ export async function measure(
 
   const checkerMs: Record<string, number> = {};
   const checkers = timedCheckers(checkerMs);
+  const cpuStarted = process.cpuUsage();
   const checkStarted = performance.now();
   const checks = runChecks(generated.history, { profile: PROFILES.default }, checkers);
   const checkMs = round(performance.now() - checkStarted);
+  const cpu = process.cpuUsage(cpuStarted);
+  const checkCpuMs = round((cpu.user + cpu.system) / 1000);
   const peak = peakRssMiB();
 
   const anomalyKinds: Record<string, number> = {};
@@ -697,6 +705,7 @@ export async function measure(
     attempts: generated.attempts,
     buildMs,
     checkMs,
+    checkCpuMs,
     checkerMs,
     peakRssMiB: peak,
     startRssMiB,

@@ -330,21 +330,27 @@ export const throughput: Benchmark = async ({ tiny, log }) => {
       const msPerUnit = run.durationMs / run.size;
       sizes[run.kind] = clampSize(run.kind, targetMs / Math.max(msPerUnit, 0.01));
     };
+    // Two steps per kind: a small run (its fixed costs and a cold start overstate the time per
+    // unit), then one sized for half the target duration, whose rate sizes the measured runs.
     for (const kind of ['duplicates', 'burst'] as const) {
-      const run = await runIdemproof({
-        stack,
-        workDir,
-        base,
-        kind,
-        size: kind === 'duplicates' ? 25 : 4,
-        repeat: 0,
-        label: 'calibration',
-      });
-      calibration.push(run);
-      resize(run);
-      log(
-        `throughput: idemproof ${kind} calibration ${run.rps} req/s over ${run.durationMs} ms → size ${sizes[kind]}`,
-      );
+      for (const step of [1, 2]) {
+        const size =
+          step === 1 ? (kind === 'duplicates' ? 25 : 4) : clampSize(kind, sizes[kind] / 2);
+        const run = await runIdemproof({
+          stack,
+          workDir,
+          base,
+          kind,
+          size,
+          repeat: 0,
+          label: `calibration ${step}`,
+        });
+        calibration.push(run);
+        resize(run);
+        log(
+          `throughput: idemproof ${kind} calibration ${step}: ${run.rps} req/s over ${run.durationMs} ms → size ${sizes[kind]}`,
+        );
+      }
     }
 
     for (let repeat = 1; repeat <= plan.repeats; repeat += 1) {
