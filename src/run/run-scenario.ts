@@ -110,7 +110,7 @@ export async function runScenario(
       run: options.run,
       onAttempt: options.onAttempt,
     };
-    for (const plan of plans) await executePattern(runtime, plan);
+    await forEachConcurrently(plans, scenario.concurrency, (plan) => executePattern(runtime, plan));
   } catch (caught) {
     error = isIdemproofError(caught)
       ? { code: caught.code, message: caught.message }
@@ -161,6 +161,32 @@ export function scenarioResult(input: {
     durationMs: Math.round(performance.now() - input.started),
     error,
   };
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at a time, in order of start. After a failure no
+ * new item starts; the running ones finish; then the first error is thrown.
+ */
+export async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure.error;
 }
 
 function lanesUsed(plans: readonly PatternPlan[]): LaneName[] {

@@ -314,6 +314,13 @@ export const scenarioSchema = z
       })
       .strict()
       .default({ slowMs: 1000 }),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe('How many patterns run at once (each has its own keys); 1 keeps timings steadiest'),
     patterns: z.array(patternSchema).min(1),
   })
   .strict();

@@ -150,7 +150,14 @@ async function runIdemproof(input: {
   const file = join(workDir, 'scenarios', `${kind}-${input.label}.yaml`);
   await writeFile(
     file,
-    stringify({ name, ...input.base, settleMs: 0, patterns: patternsFor(kind, size) }),
+    stringify({
+      name,
+      ...input.base,
+      settleMs: 0,
+      // Patterns have their own keys, so several run at once, like autocannon's 16 connections.
+      concurrency: kind === 'duplicates' ? 16 : 2,
+      patterns: patternsFor(kind, size),
+    }),
   );
   const started = performance.now();
   const { result, history } = await runSuite({
