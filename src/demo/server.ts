@@ -66,6 +66,7 @@ interface RequestContext {
 /** Arrival times (ms, monotonic) per tenant and key, for at most MAX_ARRIVAL_KEYS keys. */
 type Arrivals = Map<string, number[]>;
 const MAX_ARRIVAL_KEYS = 100_000;
+const ARRIVAL_SETTLE_MS = 2;
 
 /**
  * The arrival of a request is when its last body byte reached this process: the time of the
@@ -89,13 +90,14 @@ function recordArrival(arrivals: Arrivals, request: IncomingMessage): void {
 }
 
 /**
- * Reads the body. When arrivals are recorded, the handler then waits for the check phase of
- * the event loop, so every body that completed in the same I/O poll is timestamped before any
- * handler work runs (otherwise each handler delays the next request's timestamp).
+ * Reads the body. When arrivals are recorded, the handler then waits ARRIVAL_SETTLE_MS, so
+ * every body of a burst that completes within that time is read and timestamped before any
+ * handler work runs (otherwise each handler's database work delays the next timestamp).
  */
 async function readBody(context: RequestContext, request: IncomingMessage): Promise<unknown> {
   const body = await readJsonBody(request);
-  if (context.arrivals !== undefined) await new Promise((resolve) => setImmediate(resolve));
+  if (context.arrivals !== undefined)
+    await new Promise((resolve) => setTimeout(resolve, ARRIVAL_SETTLE_MS));
   return body;
 }
 
