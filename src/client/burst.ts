@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import {
+  request as httpRequest,
+  type Agent,
+  type ClientRequest,
+  type IncomingMessage,
+} from 'node:http';
 import type { RecordedResponse } from '../history/events.js';
 import { BODY_RECORD_LIMIT, errorCodeOf, type AttemptRequest, type AttemptResult } from './send.js';
 
@@ -9,8 +14,9 @@ import { BODY_RECORD_LIMIT, errorCodeOf, type AttemptRequest, type AttemptResult
  * last byte of its body; once all are waiting, the last bytes are written back to back, so the
  * target sees the requests complete within microseconds of each other, not milliseconds.
  *
- * Must not: reuse connections, or send a request whose body is empty this way (there is no
- * last body byte to hold back: the caller sends those plainly).
+ * Must not: put two requests of one burst on one connection, reuse connections through
+ * faulted lanes, or send a request whose body is empty this way (there is no last body byte
+ * to hold back: the caller sends those plainly).
  */
 export interface SyncedBurstResult {
   readonly results: readonly AttemptResult[];
@@ -20,6 +26,8 @@ export interface SyncedBurstResult {
 
 /** Pause between preparing a burst and releasing it. */
 export const RELEASE_SETTLE_MS = 10;
+/** The same pause when every request of the burst reuses a kept-alive connection. */
+export const REUSED_SETTLE_MS = 2;
 
 interface Prepared {
   readonly request: ClientRequest;
@@ -32,11 +40,16 @@ interface Prepared {
 export async function sendSyncedBurst(
   attempts: readonly AttemptRequest[],
   now: () => number,
+  options: { readonly agent?: Agent } = {},
 ): Promise<SyncedBurstResult> {
-  const prepared = await Promise.all(attempts.map((attempt) => prepare(attempt)));
-  // Give the target a moment to accept every connection and parse what it has so far, so the
-  // last bytes find it waiting on all of them rather than still accepting some.
-  await new Promise((resolve) => setTimeout(resolve, RELEASE_SETTLE_MS));
+  const prepared = await Promise.all(attempts.map((attempt) => prepare(attempt, options.agent)));
+  // Give the target a moment to accept every new connection and parse what it has so far, so
+  // the last bytes find it waiting on all of them rather than still accepting some; on
+  // connections kept alive from an earlier burst, a moment to read the new request suffices.
+  const allReused = prepared.every((item) => item.request.reusedSocket);
+  await new Promise((resolve) =>
+    setTimeout(resolve, allReused ? REUSED_SETTLE_MS : RELEASE_SETTLE_MS),
+  );
   const releasedAt: number[] = [];
   // The held-back bytes go straight to the sockets, back to back (a ClientRequest.end per
   // request costs several times more); the requests are finished afterwards, which writes
@@ -52,7 +65,12 @@ export async function sendSyncedBurst(
 }
 
 /** Opens the connection and writes everything but the last body byte; resolves once written. */
-function prepare(attempt: AttemptRequest): Promise<Prepared> {
+/**
+ * With `agent` (keep-alive), connections are reused from burst to burst: each request of a
+ * burst still has a connection of its own, since they are all in flight together. Without it,
+ * every request opens a connection and closes it afterwards (faulted lanes).
+ */
+function prepare(attempt: AttemptRequest, agent: Agent | undefined): Promise<Prepared> {
   const url = new URL(attempt.url);
   const body = Buffer.from(attempt.body ?? '', 'utf8');
   const headers = attempt.headers.filter(
@@ -68,11 +86,10 @@ function prepare(attempt: AttemptRequest): Promise<Prepared> {
       ...headers.flatMap(([name, value]) => [name, value]),
       'content-length',
       String(body.length),
-      'connection',
-      'close',
+      ...(agent === undefined ? ['connection', 'close'] : []),
     ],
     setHost: false,
-    agent: false,
+    agent: agent ?? false,
   });
   const timer = setTimeout(
     () =>

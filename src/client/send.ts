@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { HeaderList, RecordedResponse } from '../history/events.js';
 
@@ -34,6 +35,8 @@ export type AttemptResult =
 export class AttemptClient {
   private readonly pooled = new Agent({ connections: 128, keepAliveTimeout: 4000 });
   private readonly fresh = new Agent({ pipelining: 0, keepAliveTimeout: 1 });
+  /** Kept-alive connections for synchronised bursts on clean lanes (one per request in flight). */
+  readonly burstAgent = new HttpAgent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 256 });
 
   async send(attempt: AttemptRequest): Promise<AttemptResult> {
     const started = performance.now();
@@ -63,6 +66,7 @@ export class AttemptClient {
   }
 
   async close(): Promise<void> {
+    this.burstAgent.destroy();
     await Promise.all([this.pooled.close(), this.fresh.close()]);
   }
 }

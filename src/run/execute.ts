@@ -144,9 +144,13 @@ async function releaseBurst(
     item.complete(await runtime.client.send(item.request)),
   );
   if (synced.length > 0) {
+    // Connections are kept alive from burst to burst only on clean lanes; a faulted lane
+    // gets a fresh connection per request, so a fault never leaks into the next one.
+    const reusable = synced.every((item) => !item.request.freshConnection);
     const { results, releasedAt } = await sendSyncedBurst(
       synced.map((item) => item.request),
       () => runtime.recorder.now(),
+      reusable ? { agent: runtime.client.burstAgent } : {},
     );
     synced.forEach((item, index) => {
       const result = results[index];

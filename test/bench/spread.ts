@@ -191,14 +191,11 @@ export const spread: Benchmark = async ({ tiny, log }): Promise<BenchSection> =>
         if ((await effectsOf(racy.target, raceKey)) > 1)
           detections.set(sender.name, (detections.get(sender.name) ?? 0) + 1);
       }
-      const lastByte = all[3] as Sender;
-      const proxied = `proxied-${run}-${batch}`;
-      await lastByte.send(throughProxy, proxied);
-      record(`${lastByte.name} · through Toxiproxy`, await spreadOf(demo.target, proxied));
-      const naive = all[0] as Sender;
-      const naiveProxied = `proxied-naive-${run}-${batch}`;
-      await naive.send(throughProxy, naiveProxied);
-      record(`${naive.name} · through Toxiproxy`, await spreadOf(demo.target, naiveProxied));
+      for (const sender of order) {
+        const proxied = `proxied-${run}-${batch}-${sender.name.replace(/\W+/g, '-')}`;
+        await sender.send(throughProxy, proxied);
+        record(`${sender.name} · through Toxiproxy`, await spreadOf(demo.target, proxied));
+      }
       log(`spread: batch ${batch + 1}/${batches}`);
     }
 

@@ -155,7 +155,7 @@ async function runIdemproof(input: {
       ...input.base,
       settleMs: 0,
       // Patterns have their own keys, so several run at once, like autocannon's 16 connections.
-      concurrency: kind === 'duplicates' ? 32 : 8,
+      concurrency: kind === 'duplicates' ? 64 : 8,
       patterns: patternsFor(kind, size),
     }),
   );

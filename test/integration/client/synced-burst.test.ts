@@ -1,3 +1,5 @@
+import { Agent, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sendSyncedBurst } from '../../../src/client/burst.js';
 import type { AttemptRequest } from '../../../src/client/send.js';
@@ -73,6 +75,37 @@ describe('synchronised bursts (last-byte release)', () => {
       expect(await demo.paymentsFor(key)).toHaveLength(1);
     },
   );
+
+  it('with a keep-alive agent, reuses one connection per request slot from burst to burst', async () => {
+    let connections = 0;
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.end('{}'));
+    });
+    server.on('connection', () => (connections += 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (let round = 0; round < 3; round += 1) {
+        const { results } = await sendSyncedBurst(
+          burst(base, `reuse-${round}`, 8),
+          () => performance.now(),
+          { agent },
+        );
+        expect(
+          results.map((result) => result.kind === 'response' && result.response.status),
+        ).toEqual(Array.from({ length: 8 }, () => 200));
+      }
+      expect(connections).toBe(8);
+    } finally {
+      agent.destroy();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+  });
 
   it('reports every request of a burst to a closed port as an error, without hanging', async () => {
     const { results } = await sendSyncedBurst(
