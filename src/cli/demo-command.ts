@@ -8,7 +8,7 @@ import { runSuite } from '../run/run.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
 import { exitCodeOf, parseReporters } from './run-command.js';
-import { parseDuration, parseWholeNumber } from './parse-options.js';
+import { parseDuration, parseSeed, parseWholeNumber } from './parse-options.js';
 
 export interface DemoCommandOptions {
   readonly serve?: boolean;
@@ -50,10 +50,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
       ? DEMO_PROCESSING_MS
       : parseWholeNumber('--processing-ms', options.processingMs, 0, 600_000);
   const reporters = parseReporters(options.reporter);
-  const seed =
-    options.seed === undefined
-      ? undefined
-      : parseWholeNumber('--seed', options.seed, 0, 2 ** 32 - 1);
+  const seed = parseSeed(options.seed);
   const stopAfterMs =
     options.stopAfter === undefined ? undefined : parseDuration('--stop-after', options.stopAfter);
 

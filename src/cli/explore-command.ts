@@ -1,7 +1,7 @@
 import { explore, type ExploreResult } from '../explore/explore.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
-import { parseDuration, parseWholeNumber } from './parse-options.js';
+import { parseDuration, parseSeed, parseWholeNumber } from './parse-options.js';
 import { parseReporters } from './run-command.js';
 
 export interface ExploreCommandOptions {
@@ -57,10 +57,7 @@ export async function exploreCommand(
       options.timeBudget === undefined
         ? undefined
         : parseDuration('--time-budget', options.timeBudget),
-    seed:
-      options.seed === undefined
-        ? undefined
-        : parseWholeNumber('--seed', options.seed, 0, 2 ** 31 - 1),
+    seed: parseSeed(options.seed),
     path: options.path,
     reportDir: options.reportDir,
     reporters: parseReporters(options.reporter),

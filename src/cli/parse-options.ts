@@ -31,3 +31,11 @@ export function parseDuration(option: string, value: string): number {
   }
   return Math.round(Number(amount) * (UNITS_MS[match?.[2] ?? 's'] ?? 1000));
 }
+
+/** Seeds are whole numbers from 0 to 2^31 - 1, which fast-check and the plan accept alike. */
+export const MAX_SEED = 2 ** 31 - 1;
+
+/** `--seed`, or undefined when not given (a random seed is drawn and printed). */
+export function parseSeed(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseWholeNumber('--seed', value, 0, MAX_SEED);
+}

@@ -3,7 +3,7 @@ import { REPORTER_NAMES } from '../report/registry.js';
 import { runSuite, type RunOutcome } from '../run/run.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
-import { parseWholeNumber } from './parse-options.js';
+import { parseSeed } from './parse-options.js';
 
 export interface RunCommandOptions {
   readonly target?: string;
@@ -54,10 +54,7 @@ export async function runCommand(
     paths,
     target: options.target,
     profile: options.profile,
-    seed:
-      options.seed === undefined
-        ? undefined
-        : parseWholeNumber('--seed', options.seed, 0, 2 ** 32 - 1),
+    seed: parseSeed(options.seed),
     reportDir: options.reportDir,
     reporters: parseReporters(options.reporter),
     toxiproxyUrl: options.toxiproxy,

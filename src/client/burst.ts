@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   request as httpRequest,
   type Agent,
@@ -6,7 +5,7 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import type { RecordedResponse } from '../history/events.js';
-import { BODY_RECORD_LIMIT, errorCodeOf, type AttemptRequest, type AttemptResult } from './send.js';
+import { errorCodeOf, readBody, type AttemptRequest, type AttemptResult } from './send.js';
 
 /**
  * Last-byte synchronisation (the technique of Turbo Intruder's single-packet attack, for
@@ -139,20 +138,7 @@ function elapsed(started: number): number {
 }
 
 async function readResponse(response: IncomingMessage): Promise<RecordedResponse> {
-  const hash = createHash('sha256');
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let bodyBytes = 0;
-  for await (const chunk of response) {
-    const buffer = chunk as Buffer;
-    hash.update(buffer);
-    bodyBytes += buffer.length;
-    if (keptBytes < BODY_RECORD_LIMIT) {
-      const part = buffer.subarray(0, BODY_RECORD_LIMIT - keptBytes);
-      kept.push(part);
-      keptBytes += part.length;
-    }
-  }
+  const body = await readBody(response as AsyncIterable<Buffer>);
   const headers: [string, string][] = [];
   for (let index = 0; index + 1 < response.rawHeaders.length; index += 2) {
     headers.push([
@@ -160,12 +146,5 @@ async function readResponse(response: IncomingMessage): Promise<RecordedResponse
       response.rawHeaders[index + 1] ?? '',
     ]);
   }
-  return {
-    status: response.statusCode ?? 0,
-    headers: headers,
-    body: Buffer.concat(kept).toString('utf8'),
-    bodyBytes,
-    bodySha256: hash.digest('hex'),
-    bodyTruncated: bodyBytes > keptBytes,
-  };
+  return { status: response.statusCode ?? 0, headers, ...body };
 }

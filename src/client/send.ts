@@ -71,7 +71,8 @@ export class AttemptClient {
   }
 }
 
-async function readBody(
+/** Reads a whole body: hashes every byte, keeps the first BODY_RECORD_LIMIT as text. */
+export async function readBody(
   stream: AsyncIterable<Buffer>,
 ): Promise<Pick<RecordedResponse, 'body' | 'bodyBytes' | 'bodySha256' | 'bodyTruncated'>> {
   const hash = createHash('sha256');

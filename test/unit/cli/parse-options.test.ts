@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeForCategory } from '../../../src/cli/exit-codes.js';
-import { parseDuration, parseWholeNumber } from '../../../src/cli/parse-options.js';
+import {
+  MAX_SEED,
+  parseDuration,
+  parseSeed,
+  parseWholeNumber,
+} from '../../../src/cli/parse-options.js';
 import { ERROR_CODES } from '../../../src/errors.js';
 
 describe('command-line option parsing', () => {
@@ -21,6 +26,15 @@ describe('command-line option parsing', () => {
     );
     expect(() => parseWholeNumber('--port', '-1', 0, 65535)).toThrow(/--port/);
     expect(parseWholeNumber('--port', '8080', 0, 65535)).toBe(8080);
+  });
+
+  it('accepts the same seeds in every command: 0 to 2^31 - 1', () => {
+    expect(parseSeed(undefined)).toBeUndefined();
+    expect(parseSeed('0')).toBe(0);
+    expect(parseSeed(String(MAX_SEED))).toBe(2 ** 31 - 1);
+    expect(() => parseSeed(String(2 ** 31))).toThrow(
+      /--seed '2147483648' is not a whole number from 0 to 2147483647/,
+    );
   });
 
   it('maps every error category to its documented exit code', () => {
