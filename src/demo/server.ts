@@ -69,23 +69,18 @@ const MAX_ARRIVAL_KEYS = 100_000;
 const ARRIVAL_SETTLE_MS = 2;
 
 /**
- * The arrival of a request is when its last body byte reached this process: the time of the
- * last socket read before the request ended, taken before the HTTP parser and any handler.
+ * The arrival of a request is when its last body byte reached this process: the request's
+ * end, which the HTTP parser signals in the same turn as the socket read that completed it.
  */
 function recordArrival(arrivals: Arrivals, request: IncomingMessage): void {
   const key = request.headers['idempotency-key'];
   if (typeof key !== 'string') return;
   const scope = `${request.headers.authorization ?? ''}\n${key}`;
-  let lastRead = performance.now();
-  const onData = (): void => {
-    lastRead = performance.now();
-  };
-  request.socket.prependListener('data', onData);
   request.once('end', () => {
-    request.socket.off('data', onData);
+    const arrived = performance.now();
     const times = arrivals.get(scope);
-    if (times !== undefined) times.push(lastRead);
-    else if (arrivals.size < MAX_ARRIVAL_KEYS) arrivals.set(scope, [lastRead]);
+    if (times !== undefined) times.push(arrived);
+    else if (arrivals.size < MAX_ARRIVAL_KEYS) arrivals.set(scope, [arrived]);
   });
 }
 

@@ -1,29 +1,38 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { HistoryEvent } from './events.js';
+import { Interner } from './intern.js';
 
 type WithoutPosition<E> = E extends HistoryEvent ? Omit<E, 'index' | 'time'> : never;
 /** An event as a stage hands it over; the recorder gives it its index and time. */
 export type NewEvent = WithoutPosition<HistoryEvent>;
 
+/** Lines waiting past this size are written at once rather than at the end of the turn. */
+const FLUSH_BYTES = 256 * 1024;
+
 /**
  * Appends events to the run's history, in memory for the checkers and streamed to
  * `history.jsonl` as they happen, so a run cut short keeps everything recorded so far.
+ *
+ * The lines of one event-loop turn are written together, synchronously and in order, when
+ * the turn ends (or sooner past FLUSH_BYTES): one write per turn instead of one per event,
+ * and nothing recorded is more than one turn away from the file. `flushSync` writes what is
+ * waiting at once, for exit and crash handlers.
  *
  * Must not: reorder, change or drop events.
  */
 export class HistoryRecorder {
   readonly events: HistoryEvent[] = [];
   private readonly started = performance.now();
-  private readonly stream: WriteStream | undefined;
-  private streamError: Error | undefined;
+  private fd: number | undefined;
+  private waiting: string[] = [];
+  private waitingBytes = 0;
+  private flushScheduled = false;
+  private writeError: Error | undefined;
+  /** Shares equal headers, bodies and messages between events (most of a long run's memory). */
+  private readonly interner = new Interner();
 
   constructor(file?: string) {
-    if (file !== undefined) {
-      this.stream = createWriteStream(file, { flags: 'a' });
-      this.stream.on('error', (error) => {
-        this.streamError = error;
-      });
-    }
+    if (file !== undefined) this.fd = openSync(file, 'a');
   }
 
   /** Milliseconds since the recorder was created (monotonic). */
@@ -32,22 +41,59 @@ export class HistoryRecorder {
   }
 
   append<E extends NewEvent>(event: E): E & { index: number; time: number } {
-    const recorded = {
-      ...event,
+    // Object.assign onto a fresh object, not a spread literal: V8 then gives events of one
+    // kind one hidden class, where spreads of differently built objects gave each its own.
+    const recorded = Object.assign({}, event, this.interner.parts(event), {
       index: this.events.length,
       time: Math.round(this.now() * 1000) / 1000,
-    };
+    });
     this.events.push(recorded);
-    this.stream?.write(`${JSON.stringify(recorded)}\n`);
+    if (this.fd !== undefined) {
+      const line = `${JSON.stringify(recorded)}\n`;
+      this.waiting.push(line);
+      this.waitingBytes += line.length;
+      if (this.waitingBytes >= FLUSH_BYTES) this.flushSync();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flushSync();
+        });
+      }
+    }
     return recorded;
   }
 
-  /** Flushes the file. Rejects if writing it failed at any point. */
-  async close(): Promise<void> {
-    const stream = this.stream;
-    if (stream !== undefined) {
-      await new Promise<void>((resolve) => stream.end(() => resolve()));
+  /** Writes every waiting line now. A failed write is kept and reported by `close`. */
+  flushSync(): void {
+    if (this.fd === undefined || this.waiting.length === 0) return;
+    const text = this.waiting.join('');
+    this.waiting = [];
+    this.waitingBytes = 0;
+    if (this.writeError !== undefined) return;
+    try {
+      const bytes = Buffer.from(text, 'utf8');
+      let written = 0;
+      while (written < bytes.length) {
+        written += writeSync(this.fd, bytes, written, bytes.length - written);
+      }
+    } catch (error) {
+      this.writeError = error instanceof Error ? error : new Error(String(error));
     }
-    if (this.streamError !== undefined) throw this.streamError;
+  }
+
+  /** Flushes and closes the file. Rejects if writing it failed at any point. */
+  close(): Promise<void> {
+    this.flushSync();
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch (error) {
+        this.writeError ??= error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    return this.writeError === undefined ? Promise.resolve() : Promise.reject(this.writeError);
   }
 }

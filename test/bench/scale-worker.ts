@@ -12,8 +12,9 @@
  * resources with state readings, an effect reading per key, and about 0.5% of keys with a
  * planted anomaly (duplicate effect, replay body change, accepted mismatch…) so the checkers
  * do real work. Each distinct body is hashed once; its string, digest and header list are
- * shared by every request or response that carries it (the recorder holds a copy per event;
- * `--copies` does that too, to measure memory as a real run holds it). Every event is an
+ * shared by every request or response that carries it. `--copies` gives each event its own
+ * copies, as responses arrive, and interns them as the recorder does: memory as a real run
+ * holds it. Every event is an
  * object of its own.
  *
  *   npx tsx test/bench/scale-worker.ts 1000000 --copies
@@ -35,6 +36,7 @@ import type {
   ProbeReading,
   RecordedResponse,
 } from '../../src/history/events.js';
+import { Interner } from '../../src/history/intern.js';
 import { HTML_FILE } from '../../src/report/html.js';
 import { createReporters } from '../../src/report/registry.js';
 import { RESULT_SCHEMA_VERSION } from '../../src/run/result.js';
@@ -147,10 +149,12 @@ class Generator {
   private keys = 0;
   private attempts = 0;
   private readonly patterns = new Map<PatternKind, { attempts: number; keys: number }>();
+  private readonly interner = new Interner();
 
   /**
-   * copies: give every event its own body strings, digests and header lists, as the recorder
-   * does (a measurement of memory as a real run holds it; slower to build).
+   * copies: give every event its own body strings, digests and header lists, as responses
+   * arrive, and pass them through the recorder's interning (memory as a real run holds it;
+   * slower to build).
    */
   constructor(
     seed: number,
@@ -285,8 +289,7 @@ class Generator {
       },
       timeoutMs: 2000,
     };
-    this.events.push(event);
-    return event;
+    return this.record(event);
   }
 
   ok(invoke: InvokeEvent, status: number, body: Body, headers: HeaderList, wait = 30): void {
@@ -324,7 +327,14 @@ class Generator {
   }
 
   private complete(event: CompletionEvent): void {
-    this.events.push(event);
+    this.record(event);
+  }
+
+  /** Keeps the event; with copies, its parts go through the recorder's interning first. */
+  private record<E extends HistoryEvent>(event: E): E {
+    const kept = this.copies ? Object.assign({}, event, this.interner.parts(event)) : event;
+    this.events.push(kept);
+    return kept;
   }
 
   created(op: Operation, invoke: InvokeEvent, body = op.body, wait = 30): void {

@@ -4,15 +4,13 @@
  * sender triggers the demo's check-then-insert race. Senders are interleaved batch by batch,
  * in rotating order, so machine noise falls on all of them alike.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pool, request } from 'undici';
 import { sendSyncedBurst } from '../../src/client/burst.js';
 import { AttemptClient, type AttemptRequest } from '../../src/client/send.js';
-import { PACKAGE_ROOT } from '../../src/provision/tools-dir.js';
 import { describeSamples, markdownTable, type Benchmark, type BenchSection } from './section.js';
+import { serveDemo } from './served-demo.js';
 
 const BURST = 16;
 
@@ -116,58 +114,12 @@ async function effectsOf(target: string, key: string): Promise<number> {
   return Number((await json(`${target}/payments?idempotency_key=${key}`)).count);
 }
 
-interface ServedDemo {
-  readonly target: string;
-  /** The demo's clean Toxiproxy proxy in front of the target. */
-  readonly proxy: string;
-  stop(): Promise<void>;
-}
-
-/**
- * The demo target in its own process (`idemproof demo --serve --record-arrivals`), so the
- * arrival times it records are not disturbed by this process sending and reading the burst.
- */
-async function serveDemo(flaw: string): Promise<ServedDemo> {
-  const child: ChildProcess = spawn(process.execPath, [
-    join(PACKAGE_ROOT, 'dist', 'cli', 'bin.js'),
-    'demo',
-    '--serve',
-    '--record-arrivals',
-    '--processing-ms',
-    '0',
-    '--flaw',
-    flaw,
-    '--stop-after',
-    '30m',
-  ]);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!/Stopping in/.test(output)) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`demo did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const target = /demo target\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
-  const proxy = /through proxy\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
-  return {
-    target,
-    proxy,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGINT');
-      }),
-  };
-}
-
 const round = (value: number): number => Math.round(value * 1000) / 1000;
 
 export const spread: Benchmark = async ({ tiny, log }): Promise<BenchSection> => {
   const batches = tiny ? 3 : 20;
-  const demo = await serveDemo('none');
-  const racy = await serveDemo('check-then-insert');
+  const demo = await serveDemo({ recordArrivals: true });
+  const racy = await serveDemo({ flaw: 'check-then-insert', recordArrivals: true });
   const client = new AttemptClient();
   const pools = new Map<string, Pool>();
   const run = randomBytes(3).toString('hex');
@@ -241,7 +193,7 @@ export const spread: Benchmark = async ({ tiny, log }): Promise<BenchSection> =>
         },
       },
       limits:
-        'Spread is max − min of the times the demo target (its own process) read the last byte of each request body (performance.now at the socket read). Client, target, PostgreSQL and Toxiproxy share 2 cores, so the target is often descheduled mid-burst; even undisturbed, it reads 16 completions about 70 µs apart. Race detection uses the check-then-insert flaw with no simulated provider time.',
+        'Spread is max − min of the times the demo target (its own process) finished reading each request body (performance.now when the request ends, in the same turn as the socket read that completed it). Client, target, PostgreSQL and Toxiproxy share 2 cores, so the target is sometimes descheduled mid-burst. The floor is about 0.2 ms: the client writes the 16 last bytes about 8 µs apart (mostly kernel loopback work) and the target parses each completion in about 15 µs, one after another. Race detection uses the check-then-insert flaw with no simulated provider time.',
       table: [
         markdownTable(
           ['sender', 'median (ms)', 'stddev', 'min', 'max'],

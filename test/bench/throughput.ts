@@ -13,12 +13,14 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { DEMO_SUITE } from '../../src/cli/demo-command.js';
-import { startDemoStack, type DemoStack } from '../../src/demo/stack.js';
 import type { HistoryEvent } from '../../src/history/events.js';
+import { startPostgres } from '../../src/provision/postgres.js';
 import { runSuite } from '../../src/run/run.js';
 import { describeSamples, markdownTable, type Benchmark, type BenchSection } from './section.js';
+import { serveDemo } from './served-demo.js';
 
 const TARGET_RATIO = 0.8;
 /** Burst requests released together, and the schema's cap on rounds per pattern entry. */
@@ -33,6 +35,14 @@ const SIZE_BOUNDS = {
 const FIXED_BODY = JSON.stringify({ amount: 1999, currency: 'EUR', customer: 'cus_bench' });
 
 type IdemproofKind = keyof typeof SIZE_BOUNDS;
+
+/** The demo target in its own process, and a connection to its database for counting rows. */
+interface BenchTarget {
+  readonly target: string;
+  readonly proxy: string;
+  readonly toxiproxyUrl: string;
+  readonly pool: pg.Pool;
+}
 
 interface Plan {
   readonly durationS: number;
@@ -137,7 +147,7 @@ function clampSize(kind: IdemproofKind, size: number): number {
 }
 
 async function runIdemproof(input: {
-  readonly stack: DemoStack;
+  readonly stack: BenchTarget;
   readonly workDir: string;
   readonly base: Record<string, unknown>;
   readonly kind: IdemproofKind;
@@ -162,8 +172,8 @@ async function runIdemproof(input: {
   const started = performance.now();
   const { result, history } = await runSuite({
     paths: [file],
-    target: stack.target.url,
-    toxiproxyUrl: stack.toxiproxy.url,
+    target: stack.target,
+    toxiproxyUrl: stack.toxiproxyUrl,
     reportDir: join(workDir, 'reports'),
     reporters: ['json'],
     out: () => undefined,
@@ -241,7 +251,7 @@ function roughTimings(history: readonly HistoryEvent[]): {
 }
 
 async function runAutocannon(input: {
-  readonly stack: DemoStack;
+  readonly stack: BenchTarget;
   readonly durationS: number;
   readonly connections: number;
   readonly via: 'direct' | 'toxiproxy';
@@ -251,7 +261,7 @@ async function runAutocannon(input: {
   const { stack } = input;
   const prefix = `ac-${randomBytes(4).toString('hex')}-`;
   let issued = 0;
-  const base = input.via === 'direct' ? stack.target.url : stack.proxyUrl;
+  const base = input.via === 'direct' ? stack.target : stack.proxy;
   const result = await autocannon({
     url: `${base}/payments`,
     method: 'POST',
@@ -274,7 +284,7 @@ async function runAutocannon(input: {
       },
     ],
   });
-  const stored = await stack.target.pool.query<{ rows: number; keys: number }>(
+  const stored = await stack.pool.query<{ rows: number; keys: number }>(
     `SELECT count(*)::int AS rows, count(DISTINCT idempotency_key)::int AS keys
        FROM payments WHERE tenant = 'public' AND idempotency_key LIKE $1`,
     [`${prefix}%`],
@@ -312,8 +322,20 @@ export const throughput: Benchmark = async ({ tiny, log }) => {
   const base = await baseScenario();
   const workDir = await mkdtemp(join(tmpdir(), 'idemproof-bench-throughput-'));
   await mkdir(join(workDir, 'scenarios'), { recursive: true });
-  log(`throughput: starting the demo stack (processingMs 0)…`);
-  const stack = await startDemoStack({ processingMs: 0, keyTtlMs: 600_000 });
+  log(`throughput: starting PostgreSQL and the demo target in its own process (processingMs 0)…`);
+  const postgres = await startPostgres();
+  const served = await serveDemo({ databaseUrl: postgres.url, keyTtl: '10m' }).catch(
+    async (error: unknown) => {
+      await postgres.stop();
+      throw error;
+    },
+  );
+  const stack: BenchTarget = {
+    target: served.target,
+    proxy: served.proxy,
+    toxiproxyUrl: served.toxiproxyUrl,
+    pool: new pg.Pool({ connectionString: postgres.url, max: 2 }),
+  };
 
   const autocannonRuns: AutocannonRun[] = [];
   const idemproofRuns: IdemproofRun[] = [];
@@ -418,9 +440,11 @@ export const throughput: Benchmark = async ({ tiny, log }) => {
       }
     }
   } finally {
-    await stack
+    await stack.pool.end().catch(() => undefined);
+    await served.stop();
+    await postgres
       .stop()
-      .catch((error: unknown) => log(`throughput: stopping the stack: ${String(error)}`));
+      .catch((error: unknown) => log(`throughput: stopping PostgreSQL: ${String(error)}`));
     await rm(workDir, { recursive: true, force: true });
   }
 
@@ -505,12 +529,13 @@ export const throughput: Benchmark = async ({ tiny, log }) => {
       diagnostics,
     },
     limits:
-      `One ${cpus().length}-CPU machine: the demo target, autocannon and idemproof share one Node ` +
-      'process (and PostgreSQL and Toxiproxy the same cores), so each client takes CPU from the ' +
-      'target. autocannon sends only fresh-key POSTs straight to the target over 16 keep-alive ' +
-      "connections; idemproof's POSTs cross Toxiproxy (its clean lane), duplicates run one " +
-      'request at a time with three of four being replays, bursts open a fresh connection per ' +
-      "request (last-byte release), and idemproof's wall time also includes one effect probe " +
+      `One ${cpus().length}-CPU machine: the demo target runs in its own Node process, but shares ` +
+      'the cores with the client (autocannon or idemproof), PostgreSQL and Toxiproxy, so a client ' +
+      'that spends more CPU takes it from the target. autocannon sends only fresh-key POSTs ' +
+      "straight to the target over 16 keep-alive connections; idemproof's POSTs cross Toxiproxy " +
+      '(its clean lane), duplicates run 64 keys at once, each one request at a time with three ' +
+      'of four being replays; bursts release 16 requests by last byte on kept-alive ' +
+      "connections, 8 patterns at once; idemproof's wall time also includes one effect probe " +
       '(GET) per key, preflight, lane setup and removal, history recording and the checks; ' +
       'probes are not counted as requests in the ratio (rpsWithProbes counts them).',
     table: markdownTable(['run', 'load', 'requests', 'seconds', 'req/s', 'note'], rows),

@@ -1,6 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { HttpProblem, idempotencyKeyOf, tenantOf } from '../../../src/demo/http-io.js';
+import { PassThrough } from 'node:stream';
+import {
+  HttpProblem,
+  idempotencyKeyOf,
+  readJsonBody,
+  tenantOf,
+} from '../../../src/demo/http-io.js';
 import { parseFlaw, FLAW_NAMES } from '../../../src/demo/flaws.js';
 import { isIdemproofError } from '../../../src/errors.js';
 
@@ -54,5 +60,28 @@ describe('demo target request parsing', () => {
     }
     expect(isIdemproofError(caught) && caught.category).toBe('usage');
     expect((caught as Error).message).toContain('check-then-insert');
+  });
+
+  it('reads a JSON body in pieces, an empty one as undefined, and refuses bad ones', async () => {
+    const body = (...chunks: string[]): IncomingMessage => {
+      const stream = new PassThrough();
+      for (const chunk of chunks) stream.write(chunk);
+      stream.end();
+      return stream as unknown as IncomingMessage;
+    };
+    await expect(readJsonBody(body('{"amount":', '1000}'))).resolves.toEqual({ amount: 1000 });
+    await expect(readJsonBody(body())).resolves.toBeUndefined();
+    await expect(readJsonBody(body('{"amount":'))).rejects.toMatchObject({ status: 400 });
+    await expect(readJsonBody(body('x'.repeat(1024 * 1024 + 1)))).rejects.toMatchObject({
+      status: 413,
+    });
+  });
+
+  it('rejects when the client goes away before the body is complete', async () => {
+    const stream = new PassThrough();
+    stream.write('{"amount":');
+    const reading = readJsonBody(stream as unknown as IncomingMessage);
+    stream.destroy();
+    await expect(reading).rejects.toThrow(/closed the connection/);
   });
 });
