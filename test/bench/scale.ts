@@ -179,8 +179,8 @@ export const scale: Benchmark = async (options: BenchOptions): Promise<BenchSect
       'requests without a key, out-of-order resources with state readings, an effect reading ' +
       'per key), about 0.5% of keys with a planted anomaly and 0.2% of effect readings failed. ' +
       'The generator shares body strings, digests and header lists between events that carry ' +
-      'the same ones; the recorder holds a copy per event, which the "a copy per event" row ' +
-      'measures.',
+      'the same ones; in a real run every response arrives as a copy of its own, which the ' +
+      'recorder interns; the "a copy per event" row builds such copies and interns them.',
     table,
   };
 };
