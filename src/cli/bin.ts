@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { describeError, isIdemproofError } from '../errors.js';
-import { cleanUpOnSignals, runCleanups } from '../provision/cleanup.js';
+import { cleanUpOnCrash, cleanUpOnSignals, runCleanups } from '../provision/cleanup.js';
 import { EXIT_CODES, exitCodeForCategory } from './exit-codes.js';
 import { processOutput } from './output.js';
 import { createProgram } from './program.js';
@@ -9,6 +9,7 @@ import { createProgram } from './program.js';
 /** The only place that decides the process exit code. */
 async function main(argv: string[]): Promise<number> {
   cleanUpOnSignals((line) => processOutput.error(line));
+  cleanUpOnCrash((line) => processOutput.error(line), EXIT_CODES.internal);
   let exitCode: number = EXIT_CODES.ok;
   const program = createProgram(processOutput, (code) => {
     exitCode = code;

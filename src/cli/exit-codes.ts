@@ -12,6 +12,12 @@ export const EXIT_CODES = {
   infrastructure: 3,
   /** idemproof itself failed: a bug to report. */
   internal: 4,
+  /** Stopped at --max-requests or --max-duration before the plan was done; no violation in what ran. */
+  limit: 5,
+  /** Interrupted by Ctrl-C (128 + SIGINT); reports hold what was recorded. */
+  interrupted: 130,
+  /** Stopped by SIGTERM (128 + SIGTERM); reports hold what was recorded. */
+  terminated: 143,
 } as const;
 
 export function exitCodeForCategory(category: ErrorCategory): number {
@@ -32,4 +38,6 @@ Exit codes:
   1  at least one idempotency violation
   2  usage or scenario-file error
   3  infrastructure error: target, Toxiproxy, PostgreSQL or effect probe unreachable or failing
-  4  internal error in idemproof (please report it)`;
+  4  internal error in idemproof (please report it)
+  5  stopped at --max-requests or --max-duration before the plan was done, no violation so far
+130  interrupted (Ctrl-C); 143 terminated (SIGTERM): reports hold what was recorded`;

@@ -1,10 +1,17 @@
 import { explore, type ExploreResult } from '../explore/explore.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
-import { parseDuration, parseSeed, parseWholeNumber } from './parse-options.js';
+import {
+  parseDuration,
+  parseBodyLimit,
+  parseLimits,
+  parseSeed,
+  parseWholeNumber,
+  type SafetyOptions,
+} from './parse-options.js';
 import { parseReporters } from './run-command.js';
 
-export interface ExploreCommandOptions {
+export interface ExploreCommandOptions extends SafetyOptions {
   readonly target?: string;
   readonly profile?: string;
   readonly runs?: string;
@@ -21,7 +28,7 @@ export function formatExploreResult(result: ExploreResult): string {
   const seconds = (result.durationMs / 1000).toFixed(1);
   const counterexample = result.counterexample;
   if (counterexample === null) {
-    const cut = result.interrupted ? ' (stopped by the time budget)' : '';
+    const cut = result.interrupted ? ' (stopped early: time budget, limit or interrupt)' : '';
     return [
       `PASS: ${result.runs} generated schedules held every promise of the model${cut} · ${seconds} s`,
       `seed ${result.seed} · replay: ${result.replayCommand}`,
@@ -62,6 +69,9 @@ export async function exploreCommand(
     reportDir: options.reportDir,
     reporters: parseReporters(options.reporter),
     toxiproxyUrl: options.toxiproxy,
+    limits: parseLimits(options),
+    bodyLimit: parseBodyLimit(options),
+    allowHosts: options.allowHost,
     out: output.result,
     err: output.error,
     interactive: process.stderr.isTTY,

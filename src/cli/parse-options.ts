@@ -1,4 +1,5 @@
 import { IdemproofError } from '../errors.js';
+import type { TrafficLimits } from '../run/gate.js';
 
 /** A whole number option within [min, max]; the error names the option. */
 export function parseWholeNumber(option: string, value: string, min: number, max: number): number {
@@ -38,4 +39,71 @@ export const MAX_SEED = 2 ** 31 - 1;
 /** `--seed`, or undefined when not given (a random seed is drawn and printed). */
 export function parseSeed(value: string | undefined): number | undefined {
   return value === undefined ? undefined : parseWholeNumber('--seed', value, 0, MAX_SEED);
+}
+
+/** The blast-radius options shared by `run` and `explore`. */
+export interface SafetyOptions {
+  readonly maxRps?: string;
+  readonly maxRequests?: string;
+  readonly maxDuration?: string;
+  readonly allowHost?: readonly string[];
+  readonly bodyLimit?: string;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+};
+
+/** A size such as `65536`, `256KiB` or `4MiB` (k and M are powers of 1024); in bytes. */
+export function parseSize(option: string, value: string, min: number, max: number): number {
+  const match = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  const bytes = match?.[1] === undefined || unit === undefined ? NaN : Number(match[1]) * unit;
+  if (!Number.isSafeInteger(bytes) || bytes < min || bytes > max) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_USAGE',
+      `${option} '${value}' is not a size from ${min} bytes to ${max / 1024 ** 2} MiB (e.g. 256KiB, 4MiB)`,
+    );
+  }
+  return bytes;
+}
+
+/** `--body-limit`: bytes of each response body kept in the history and reports. */
+export function parseBodyLimit(options: SafetyOptions): number | undefined {
+  return options.bodyLimit === undefined
+    ? undefined
+    : parseSize('--body-limit', options.bodyLimit, 1024, 1024 ** 3);
+}
+
+/** A positive number of requests per second, fractions allowed (0.5 = one every 2 s). */
+function parseRate(option: string, value: string): number {
+  const number = Number(value);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || !(number > 0) || number > 100_000) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_USAGE',
+      `${option} '${value}' is not a rate from 0.001 to 100000 requests per second`,
+    );
+  }
+  return number;
+}
+
+export function parseLimits(options: SafetyOptions): TrafficLimits {
+  return {
+    maxRps: options.maxRps === undefined ? undefined : parseRate('--max-rps', options.maxRps),
+    maxRequests:
+      options.maxRequests === undefined
+        ? undefined
+        : parseWholeNumber('--max-requests', options.maxRequests, 1, 1_000_000_000),
+    maxDurationMs:
+      options.maxDuration === undefined
+        ? undefined
+        : Math.max(1, parseDuration('--max-duration', options.maxDuration)),
+  };
 }

@@ -5,11 +5,29 @@ import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { DEMO_FLAWS_HELP, demoCommand, type DemoCommandOptions } from './demo-command.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import type { Output } from './output.js';
+import { reportCommand, type ReportCommandOptions } from './report-command.js';
 import { setupCommand } from './setup-command.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
 import { exploreCommand, type ExploreCommandOptions } from './explore-command.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
 import { PROFILE_NAMES } from '../scenario/profile.js';
+
+/** Blast-radius options, on every command that sends traffic. */
+function withSafetyOptions(command: Command): Command {
+  return command
+    .option('--max-rps <n>', 'at most this many requests per second to the target, averaged')
+    .option('--max-requests <n>', 'stop before sending more requests than this in all')
+    .option('--max-duration <duration>', 'stop after this long, e.g. 10m')
+    .option(
+      '--allow-host <host>',
+      'allow a target or probe host outside loopback (host, host:port or *.domain); repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--body-limit <size>',
+      'keep this much of each response body (e.g. 1MiB; default 256KiB); the SHA-256 always covers all of it',
+    );
+}
 
 function packageVersion(): string {
   const text = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
@@ -35,8 +53,7 @@ export function createProgram(
     .showHelpAfterError()
     .addHelpText('after', EXIT_CODES_HELP);
 
-  program
-    .command('run')
+  withSafetyOptions(program.command('run'))
     .description(
       'run scenario files against a target through Toxiproxy fault lanes, check, and report',
     )
@@ -58,8 +75,7 @@ export function createProgram(
       setExitCode(await runCommand(paths, options, output));
     });
 
-  program
-    .command('explore')
+  withSafetyOptions(program.command('explore'))
     .description(
       'generate retry schedules with fast-check, run them for real, and shrink a failure to the smallest schedule',
     )
@@ -75,6 +91,20 @@ export function createProgram(
     .option('--toxiproxy <url>', 'use this Toxiproxy server')
     .action(async (scenario: string, options: ExploreCommandOptions) => {
       setExitCode(await exploreCommand(scenario, options, output));
+    });
+
+  program
+    .command('report')
+    .description(
+      "rebuild every report of a run from its folder's run.json and history.jsonl (also after a crash or a kill)",
+    )
+    .argument('<run-dir>', 'the run folder, e.g. reports/20261124-061502-3fa9')
+    .option(
+      '--reporter <list>',
+      'comma-separated: terminal,html,junit,json (default: those of the run)',
+    )
+    .action(async (runDir: string, options: ReportCommandOptions) => {
+      setExitCode(await reportCommand(runDir, options, output));
     });
 
   program

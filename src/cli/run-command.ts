@@ -3,9 +3,9 @@ import { REPORTER_NAMES } from '../report/registry.js';
 import { runSuite, type RunOutcome } from '../run/run.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
-import { parseSeed } from './parse-options.js';
+import { parseBodyLimit, parseLimits, parseSeed, type SafetyOptions } from './parse-options.js';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends SafetyOptions {
   readonly target?: string;
   readonly profile?: string;
   readonly seed?: string;
@@ -30,9 +30,17 @@ export function parseReporters(value: string | undefined): string[] | undefined 
   return names;
 }
 
-/** The exit code a finished run deserves: violations 1, an infrastructure error 3, else 0. */
+/**
+ * The exit code a finished run deserves: interrupted 130 (SIGINT) or 143 (SIGTERM), crashed 4,
+ * violations 1, stopped at a limit 5, a scenario error 2 or 3, else 0.
+ */
 export function exitCodeOf(outcome: RunOutcome): number {
+  const stopped = outcome.result.stopped ?? null;
+  if (stopped?.kind === 'interrupted')
+    return stopped.signal === 'SIGTERM' ? EXIT_CODES.terminated : EXIT_CODES.interrupted;
+  if (stopped?.kind === 'crashed') return EXIT_CODES.internal;
   if (outcome.result.valid === false) return EXIT_CODES.violation;
+  if (stopped?.kind === 'limit') return EXIT_CODES.limit;
   if (outcome.result.scenarios.some((scenario) => scenario.error !== null)) {
     const usage = outcome.result.scenarios.some(
       (scenario) =>
@@ -58,6 +66,9 @@ export async function runCommand(
     reportDir: options.reportDir,
     reporters: parseReporters(options.reporter),
     toxiproxyUrl: options.toxiproxy,
+    limits: parseLimits(options),
+    bodyLimit: parseBodyLimit(options),
+    allowHosts: options.allowHost,
     out: output.result,
     err: output.error,
     interactive: process.stderr.isTTY,

@@ -5,7 +5,13 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import type { RecordedResponse } from '../history/events.js';
-import { errorCodeOf, readBody, type AttemptRequest, type AttemptResult } from './send.js';
+import {
+  errorCodeOf,
+  interrupted,
+  readBody,
+  type AttemptRequest,
+  type AttemptResult,
+} from './send.js';
 
 /**
  * Last-byte synchronisation (the technique of Turbo Intruder's single-packet attack, for
@@ -39,9 +45,16 @@ interface Prepared {
 export async function sendSyncedBurst(
   attempts: readonly AttemptRequest[],
   now: () => number,
-  options: { readonly agent?: Agent } = {},
+  options: {
+    readonly agent?: Agent;
+    readonly stop?: AbortSignal;
+    readonly bodyLimit?: number;
+  } = {},
 ): Promise<SyncedBurstResult> {
-  const prepared = await Promise.all(attempts.map((attempt) => prepare(attempt, options.agent)));
+  const { stop } = options;
+  const prepared = await Promise.all(
+    attempts.map((attempt) => prepare(attempt, options.agent, stop, options.bodyLimit)),
+  );
   // Give the target a moment to accept every new connection and parse what it has so far, so
   // the last bytes find it waiting on all of them rather than still accepting some; on
   // connections kept alive from an earlier burst, a moment to read the new request suffices.
@@ -69,7 +82,12 @@ export async function sendSyncedBurst(
  * burst still has a connection of its own, since they are all in flight together. Without it,
  * every request opens a connection and closes it afterwards (faulted lanes).
  */
-function prepare(attempt: AttemptRequest, agent: Agent | undefined): Promise<Prepared> {
+function prepare(
+  attempt: AttemptRequest,
+  agent: Agent | undefined,
+  stop: AbortSignal | undefined,
+  bodyLimit: number | undefined,
+): Promise<Prepared> {
   const url = new URL(attempt.url);
   const body = Buffer.from(attempt.body ?? '', 'utf8');
   const headers = attempt.headers.filter(
@@ -99,16 +117,23 @@ function prepare(attempt: AttemptRequest, agent: Agent | undefined): Promise<Pre
       ),
     attempt.timeoutMs,
   );
+  const onStop = (): void => {
+    request.destroy(new Error('stopped'));
+  };
+  if (stop?.aborted === true) queueMicrotask(onStop);
+  else stop?.addEventListener('abort', onStop, { once: true });
   const result = new Promise<AttemptResult>((resolve) => {
     const fail = (error: unknown): void => {
       clearTimeout(timer);
-      const { code, message } = errorCodeOf(error);
+      stop?.removeEventListener('abort', onStop);
+      const { code, message } = stop?.aborted === true ? interrupted(stop) : errorCodeOf(error);
       resolve({ kind: 'error', code, message, durationMs: elapsed(started) });
     };
     request.once('error', fail);
     request.once('response', (response) => {
-      readResponse(response).then((recorded) => {
+      readResponse(response, bodyLimit).then((recorded) => {
         clearTimeout(timer);
+        stop?.removeEventListener('abort', onStop);
         resolve({ kind: 'response', response: recorded, durationMs: elapsed(started) });
       }, fail);
     });
@@ -137,8 +162,11 @@ function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
 }
 
-async function readResponse(response: IncomingMessage): Promise<RecordedResponse> {
-  const body = await readBody(response as AsyncIterable<Buffer>);
+async function readResponse(
+  response: IncomingMessage,
+  bodyLimit: number | undefined,
+): Promise<RecordedResponse> {
+  const body = await readBody(response as AsyncIterable<Buffer>, bodyLimit);
   const headers: [string, string][] = [];
   for (let index = 0; index + 1 < response.rawHeaders.length; index += 2) {
     headers.push([

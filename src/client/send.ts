@@ -3,7 +3,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { HeaderList, RecordedResponse } from '../history/events.js';
 
-/** How much of a response body is kept as text; the hash always covers the whole body. */
+/** How much of a response body is kept as text by default; the hash always covers all of it. */
 export const BODY_RECORD_LIMIT = 256 * 1024;
 
 export interface AttemptRequest {
@@ -33,6 +33,26 @@ export type AttemptResult =
  * Must not: retry, follow redirects, or throw for a network failure (it is a result).
  */
 export class AttemptClient {
+  /**
+   * `stop`: when it aborts (the run is interrupted or hit a limit), requests in flight end at
+   * once as errors with code INTERRUPTED: their outcome is unknown.
+   */
+  constructor(
+    private readonly options: {
+      readonly stop?: AbortSignal | undefined;
+      /** Bytes of each response body kept as text (default BODY_RECORD_LIMIT). */
+      readonly bodyLimit?: number | undefined;
+    } = {},
+  ) {}
+
+  get bodyLimit(): number {
+    return this.options.bodyLimit ?? BODY_RECORD_LIMIT;
+  }
+
+  get stopSignal(): AbortSignal | undefined {
+    return this.options.stop;
+  }
+
   private readonly pooled = new Agent({ connections: 128, keepAliveTimeout: 4000 });
   private readonly fresh = new Agent({ pipelining: 0, keepAliveTimeout: 1 });
   /** Kept-alive connections for synchronised bursts on clean lanes (one per request in flight). */
@@ -49,18 +69,20 @@ export class AttemptClient {
         body: attempt.body ?? undefined,
         dispatcher,
         reset: attempt.freshConnection,
-        signal: AbortSignal.timeout(attempt.timeoutMs),
+        signal: withStop(AbortSignal.timeout(attempt.timeoutMs), this.options.stop),
         headersTimeout: attempt.timeoutMs + 1000,
         bodyTimeout: attempt.timeoutMs + 1000,
       });
-      const body = await readBody(response.body);
+      const body = await readBody(response.body, this.bodyLimit);
       return {
         kind: 'response',
         response: { status: response.statusCode, headers: headerList(response.headers), ...body },
         durationMs: elapsed(),
       };
     } catch (error) {
-      const { code, message } = errorCodeOf(error);
+      const { code, message } = this.options.stop?.aborted
+        ? interrupted(this.options.stop)
+        : errorCodeOf(error);
       return { kind: 'error', code, message, durationMs: elapsed() };
     }
   }
@@ -71,9 +93,24 @@ export class AttemptClient {
   }
 }
 
-/** Reads a whole body: hashes every byte, keeps the first BODY_RECORD_LIMIT as text. */
+/** The timeout signal, also aborted by `stop` when there is one. */
+export function withStop(timeout: AbortSignal, stop: AbortSignal | undefined): AbortSignal {
+  return stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
+}
+
+/** The error an attempt cut short by the run stopping is recorded with. */
+export function interrupted(stop: AbortSignal): { code: string; message: string } {
+  const why = stop.reason instanceof Error ? stop.reason.message : 'the run stopped';
+  return { code: 'INTERRUPTED', message: `no answer recorded: ${why}` };
+}
+
+/**
+ * Reads a whole body: hashes every byte, keeps the first `limit` bytes as text, so memory
+ * stays bounded however large the body is (a text cut inside a UTF-8 sequence ends in U+FFFD).
+ */
 export async function readBody(
   stream: AsyncIterable<Buffer>,
+  limit = BODY_RECORD_LIMIT,
 ): Promise<Pick<RecordedResponse, 'body' | 'bodyBytes' | 'bodySha256' | 'bodyTruncated'>> {
   const hash = createHash('sha256');
   const kept: Buffer[] = [];
@@ -82,8 +119,8 @@ export async function readBody(
   for await (const chunk of stream) {
     hash.update(chunk);
     bodyBytes += chunk.length;
-    if (keptBytes < BODY_RECORD_LIMIT) {
-      const part = chunk.subarray(0, BODY_RECORD_LIMIT - keptBytes);
+    if (keptBytes < limit) {
+      const part = chunk.subarray(0, limit - keptBytes);
       kept.push(part);
       keptBytes += part.length;
     }
@@ -106,6 +143,8 @@ function headerList(headers: Record<string, string | string[] | undefined>): Hea
   return list;
 }
 
+const GENERIC_ERROR_NAMES = new Set(['Error', 'TypeError', 'AbortError', 'DOMException']);
+
 /** A stable code for a failed attempt: ECONNRESET, UND_ERR_SOCKET, TIMEOUT, ECONNREFUSED… */
 export function errorCodeOf(error: unknown): { code: string; message: string } {
   const seen = new Set<unknown>();
@@ -123,6 +162,12 @@ export function errorCodeOf(error: unknown): { code: string; message: string } {
     if (typeof code === 'string' && code !== 'UND_ERR_ABORTED')
       return { code, message: current.message };
     current = current.cause;
+  }
+  // Some errors carry only a class name: undici's HTTPParserError for bytes that are not HTTP.
+  for (const seenError of seen) {
+    const { name } = seenError as Error;
+    if (!GENERIC_ERROR_NAMES.has(name))
+      return { code: name, message: (seenError as Error).message };
   }
   return { code: 'UNKNOWN', message: error instanceof Error ? error.message : String(error) };
 }

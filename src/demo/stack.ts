@@ -81,7 +81,10 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       upstream: `127.0.0.1:${target.port}`,
     });
     const removeProxy = (): Promise<void> => api.removeProxy(cleanProxy.name);
-    const unregisterProxy = registerCleanup({ name: `proxy ${cleanProxy.name}`, run: removeProxy });
+    const unregisterProxy = registerCleanup({
+      name: `proxy ${cleanProxy.name} on Toxiproxy ${api.url}`,
+      run: removeProxy,
+    });
     stops.push(async () => {
       unregisterProxy();
       await removeProxy();

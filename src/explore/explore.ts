@@ -15,8 +15,11 @@ import { createReporters, multiplexReporters } from '../report/registry.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import type { LaneName } from '../scenario/schema.js';
 import { executePattern } from '../run/execute.js';
+import { redactorFor } from '../run/redaction.js';
+import { describeLimits, openGate, type TrafficLimits } from '../run/gate.js';
 import { buildResult, newRunId } from '../run/run.js';
 import {
+  assertScenarioHosts,
   parseTarget,
   preflight,
   preflightVars,
@@ -59,6 +62,12 @@ export interface ExploreOptions {
   readonly shrinkRetries?: number | undefined;
   /** How often the final counterexample is run again to say how reliably it fails. */
   readonly reproductions?: number | undefined;
+  /** Blast-radius limits: request rate, total requests, duration. */
+  readonly limits?: TrafficLimits | undefined;
+  /** Hosts outside loopback that may be sent to (besides the scenario's target.allowHosts). */
+  readonly allowHosts?: readonly string[] | undefined;
+  /** Bytes of each response body kept (default 256 KiB); the digest covers the whole body. */
+  readonly bodyLimit?: number | undefined;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly interactive: boolean;
@@ -131,12 +140,23 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   const seed = options.seed ?? randomInt(0, 2 ** 31);
   const targetBase = (options.target ?? scenario.target.baseUrl).replace(/\/+$/, '');
   const target = parseTarget(targetBase);
+  assertScenarioHosts(loaded, options.target, options.allowHosts ?? []);
+  const redactor = redactorFor([loaded], options.target);
   const explorationId = randomBytes(4).toString('hex');
 
-  const client = new AttemptClient();
-  const toxiproxy = await startToxiproxy({ optionUrl: options.toxiproxyUrl });
+  // Ctrl-C or SIGTERM: stop sending; the schedules left pass without traffic, and the
+  // result says the exploration was interrupted.
+  const { gate, release } = openGate(options.limits);
+  const client = new AttemptClient({ stop: gate.signal, bodyLimit: options.bodyLimit });
+  const toxiproxy = await startToxiproxy({ optionUrl: options.toxiproxyUrl }).catch(
+    (error: unknown) => {
+      release();
+      throw error;
+    },
+  );
   let lanes: LaneSet | undefined;
   try {
+    options.err(`idemproof: ${describeLimits(options.limits ?? {})}`);
     const effects = createEffectProbe(scenario.effects, {
       targetBase,
       sink: undefined,
@@ -169,7 +189,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
 
     const runOnce = async (schedule: Schedule): Promise<RunVerdict> => {
       const run = randomBytes(4).toString('hex');
-      const recorder = new HistoryRecorder();
+      const recorder = new HistoryRecorder(undefined, { redactor });
       const plan = planSchedule(schedule, scenario, profile, { run, seed });
       await executePattern(
         {
@@ -184,6 +204,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
           sinkUrl: '',
           run,
           onAttempt: () => undefined,
+          gate,
         },
         plan,
       );
@@ -207,6 +228,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     let schedulesTried = 0;
     const retries = Math.max(1, options.shrinkRetries ?? 3);
     const property = fc.asyncProperty(scheduleArbitrary(shape), async (schedule) => {
+      if (gate.stopped !== undefined) return true;
       if (failuresSeen === 0) schedulesTried += 1;
       // Before the first failure one try decides; while shrinking, a candidate gets retries.
       const tries = failuresSeen === 0 ? 1 : retries;
@@ -241,7 +263,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
         scenario: scenario.name,
         seed: details.seed,
         runs: details.numRuns,
-        interrupted: details.interrupted,
+        interrupted: details.interrupted || gate.stopped !== undefined,
         counterexample: null,
         replayCommand: replayCommand(),
         durationMs: Math.round(performance.now() - started),
@@ -251,7 +273,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
 
     const [schedule] = details.counterexample;
     const path = details.counterexamplePath ?? '';
-    const of = Math.max(1, options.reproductions ?? 5);
+    const of = gate.stopped === undefined ? Math.max(1, options.reproductions ?? 5) : 0;
     let reproducedFailures = 0;
     let lastFailure: RunVerdict | undefined;
     for (let index = 0; index < of; index += 1) {
@@ -290,13 +312,14 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       scenario: scenario.name,
       seed: details.seed,
       runs: schedulesTried,
-      interrupted: details.interrupted,
+      interrupted: details.interrupted || gate.stopped !== undefined,
       counterexample,
       replayCommand: replayCommand(path),
       durationMs: Math.round(performance.now() - started),
       reportDir,
     };
   } finally {
+    release();
     await lanes
       ?.remove()
       .catch((error: unknown) =>

@@ -1,4 +1,5 @@
 import type { HeaderList, RecordedRequest, RecordedResponse } from './events.js';
+import { mapEventParts, type EventParts } from './event-parts.js';
 import type { NewEvent } from './recorder.js';
 
 /** Strings longer than this are kept as they are (interning them would rarely share). */
@@ -68,24 +69,12 @@ export class Interner {
   }
 
   /** The parts of `event` worth sharing, interned: spread them over the event. */
-  parts(
-    event: NewEvent,
-  ): Partial<Pick<NewEvent & { type: 'ok' }, 'response'>> &
-    Partial<Pick<NewEvent & { type: 'invoke' }, 'request'>> &
-    Partial<Pick<NewEvent & { type: 'fail' }, 'error'>> {
-    switch (event.type) {
-      case 'invoke':
-        return { request: this.request(event.request) };
-      case 'ok':
-        return { response: this.response(event.response) };
-      case 'fail':
-      case 'info':
-        return {
-          error: { code: this.string(event.error.code), message: this.string(event.error.message) },
-        };
-      default:
-        return {};
-    }
+  parts(event: NewEvent): Partial<EventParts> {
+    return mapEventParts(event, {
+      request: (request) => this.request(request),
+      response: (response) => this.response(response),
+      error: (error) => ({ code: this.string(error.code), message: this.string(error.message) }),
+    });
   }
 
   private pair(pair: Pair): Pair {

@@ -1,6 +1,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { HistoryEvent } from './events.js';
 import { Interner } from './intern.js';
+import { registerCleanup } from '../provision/cleanup.js';
+import { Redactor } from './redact.js';
 
 type WithoutPosition<E> = E extends HistoryEvent ? Omit<E, 'index' | 'time'> : never;
 /** An event as a stage hands it over; the recorder gives it its index and time. */
@@ -31,8 +33,22 @@ export class HistoryRecorder {
   /** Shares equal headers, bodies and messages between events (most of a long run's memory). */
   private readonly interner = new Interner();
 
-  constructor(file?: string) {
-    if (file !== undefined) this.fd = openSync(file, 'a');
+  /** Keeps secrets out of every recorded event (and so out of every report). */
+  readonly redactor: Redactor;
+
+  private unregister: (() => void) | undefined;
+
+  constructor(file?: string, options: { readonly redactor?: Redactor } = {}) {
+    this.redactor = options.redactor ?? new Redactor();
+    if (file !== undefined) {
+      this.fd = openSync(file, 'a');
+      // Even when the process exits at once (a second Ctrl-C), what was recorded is written.
+      this.unregister = registerCleanup({
+        name: `history ${file}`,
+        run: () => this.close(),
+        onExit: () => this.flushSync(),
+      });
+    }
   }
 
   /** Milliseconds since the recorder was created (monotonic). */
@@ -43,7 +59,8 @@ export class HistoryRecorder {
   append<E extends NewEvent>(event: E): E & { index: number; time: number } {
     // Object.assign onto a fresh object, not a spread literal: V8 then gives events of one
     // kind one hidden class, where spreads of differently built objects gave each its own.
-    const recorded = Object.assign({}, event, this.interner.parts(event), {
+    const redacted = Object.assign({}, event, this.redactor.parts(event)) as E;
+    const recorded = Object.assign({}, redacted, this.interner.parts(redacted), {
       index: this.events.length,
       time: Math.round(this.now() * 1000) / 1000,
     });
@@ -84,6 +101,8 @@ export class HistoryRecorder {
 
   /** Flushes and closes the file. Rejects if writing it failed at any point. */
   close(): Promise<void> {
+    this.unregister?.();
+    this.unregister = undefined;
     this.flushSync();
     const fd = this.fd;
     this.fd = undefined;

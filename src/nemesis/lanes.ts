@@ -131,7 +131,10 @@ export async function createLanes(options: {
       }
       if (failures.length > 0) throw failures[0];
     })());
-  const unregister = registerCleanup({ name: `fault lanes ${options.prefix}_*`, run: remove });
+  const unregister = registerCleanup({
+    name: `fault lanes ${options.prefix}_* on Toxiproxy ${api.url}`,
+    run: remove,
+  });
 
   try {
     for (const name of new Set(options.lanes)) {

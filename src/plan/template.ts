@@ -1,17 +1,14 @@
+import {
+  INT_RANGE_RULE,
+  PICK_RULE,
+  PLACEHOLDER,
+  isIntRange,
+  type TemplateVariable,
+} from '../scenario/templates.js';
 import type { Random } from './random.js';
 
-/** The values a template may use. */
-export interface TemplateVars {
-  readonly key: string;
-  readonly tenant: string;
-  readonly marker: string;
-  readonly resource: string;
-  readonly run: string;
-  readonly n: string;
-  readonly sink: string;
-}
-
-const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+/** The values a template may use (the loader has checked that templates name only these). */
+export type TemplateVars = Readonly<Record<TemplateVariable, string>>;
 
 export class TemplateError extends Error {}
 
@@ -22,7 +19,7 @@ export function fillText(
   encode: (value: string) => string = (value) => value,
 ): string {
   return text.replace(PLACEHOLDER, (_match, name: string) => {
-    if (!(name in vars)) {
+    if (!Object.hasOwn(vars, name)) {
       throw new TemplateError(
         `unknown template variable {{${name}}} in "${text}"; known: ${Object.keys(vars).join(', ')}`,
       );
@@ -49,8 +46,7 @@ export function fillPayload(value: unknown, vars: TemplateVars, random: Random):
     if (keys.length === 1 && keys[0] === '$int') return drawInt(record.$int);
     if (keys.length === 1 && keys[0] === '$pick') {
       const options = record.$pick;
-      if (!Array.isArray(options) || options.length === 0)
-        throw new TemplateError('$pick needs a non-empty list');
+      if (!Array.isArray(options) || options.length === 0) throw new TemplateError(PICK_RULE);
       return fillPayload(random.pick(options), vars, random);
     }
     return Object.fromEntries(keys.map((key) => [key, fillPayload(record[key], vars, random)]));
@@ -58,14 +54,8 @@ export function fillPayload(value: unknown, vars: TemplateVars, random: Random):
   return value;
 
   function drawInt(range: unknown): number {
-    if (
-      !Array.isArray(range) ||
-      range.length !== 2 ||
-      !range.every((bound) => Number.isSafeInteger(bound))
-    ) {
-      throw new TemplateError('$int needs [min, max] with whole numbers');
-    }
-    const [min, max] = range as [number, number];
+    if (!isIntRange(range)) throw new TemplateError(INT_RANGE_RULE);
+    const [min, max] = range;
     return random.int(Math.min(min, max), Math.max(min, max));
   }
 }

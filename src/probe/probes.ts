@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { request } from 'undici';
+import { readBody } from '../client/send.js';
 import { describeError } from '../errors.js';
 import type { HeaderList } from '../history/events.js';
 import { fillText, fillUrl, type TemplateVars } from '../plan/template.js';
@@ -112,13 +113,22 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): s
   });
 }
 
+/** A probe reads at most this much of an answer; a larger one is an error, not a count. */
+export const PROBE_BODY_LIMIT = 8 * 1024 * 1024;
+
 async function getJson(url: string, headers: HeaderList): Promise<unknown> {
   const response = await request(url, {
     method: 'GET',
     headers: headers.flatMap(([name, value]) => [name, value]),
     signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
   });
-  const text = await response.body.text();
+  const read = await readBody(response.body, PROBE_BODY_LIMIT);
+  if (read.bodyTruncated) {
+    throw new Error(
+      `GET ${url} answered ${read.bodyBytes} bytes; effect and state probes read at most ${PROBE_BODY_LIMIT} bytes`,
+    );
+  }
+  const text = read.body;
   if (response.statusCode >= 400) {
     throw new Error(`GET ${url} answered ${response.statusCode}: ${text.slice(0, 200)}`);
   }

@@ -66,39 +66,71 @@ export function pendingCleanups(): readonly string[] {
   return [...registered].map((cleanup) => cleanup.name);
 }
 
-const stopListeners = new Set<(signal: NodeJS.Signals) => void>();
+/** Why the process is asked to stop gracefully. */
+export type StopRequest =
+  | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
+  | { readonly kind: 'crash'; readonly error: unknown };
+
+const stopListeners = new Set<(request: StopRequest) => void>();
 
 /**
- * Asks to hear about the first SIGINT or SIGTERM as a request to stop gracefully (the demo
- * stops its stack and exits 0). A second signal still cleans up and ends the process.
+ * Asks to hear about the first SIGINT or SIGTERM (or an uncaught exception, see
+ * `cleanUpOnCrash`) as a request to stop gracefully: a run stops sending, removes its lanes
+ * and writes its reports; the demo stops its stack. A second signal ends the process at once.
  */
-export function onStopRequest(listener: (signal: NodeJS.Signals) => void): () => void {
+export function onStopRequest(listener: (request: StopRequest) => void): () => void {
   stopListeners.add(listener);
   return () => {
     stopListeners.delete(listener);
   };
 }
 
+/** Tells every stop listener once; false when nobody was listening. */
+export function requestStop(request: StopRequest): boolean {
+  if (stopListeners.size === 0) return false;
+  const listeners = [...stopListeners];
+  stopListeners.clear();
+  for (const listener of listeners) listener(request);
+  return true;
+}
+
 /**
- * On SIGINT or SIGTERM, runs every cleanup and then ends the process with 128 + the signal
- * number, unless a stop listener takes the first signal. A second signal while cleaning up
- * ends the process at once (after the synchronous exit hooks). Returns a function that
- * removes the handlers.
+ * What an immediate exit leaves behind: the cleanups with no synchronous last resort (proxies
+ * on a shared Toxiproxy, for instance). Child processes are killed and folders removed by the
+ * exit hook.
+ */
+export function leftBehind(): string {
+  const names = [...registered]
+    .filter((cleanup) => cleanup.onExit === undefined)
+    .map((cleanup) => cleanup.name);
+  return names.length === 0
+    ? 'Nothing is left behind.'
+    : `May be left behind: ${names.join('; ')}.`;
+}
+
+/**
+ * On SIGINT or SIGTERM: when something listens for stop requests (a run in progress), the
+ * first signal asks it to stop gracefully, and a second one ends the process at once, saying
+ * what may be left behind. Otherwise it runs every cleanup and ends the process with 128 + the
+ * signal number; a second signal while cleaning up ends it at once (after the synchronous exit
+ * hooks). Returns a function that removes the handlers.
  */
 export function cleanUpOnSignals(log: (line: string) => void): () => void {
-  let cleaning = false;
+  let phase: 'running' | 'stopping' | 'cleaning' = 'running';
   const handler = (signal: NodeJS.Signals): void => {
     const exitCode = signal === 'SIGINT' ? 130 : 143;
-    if (!cleaning && stopListeners.size > 0) {
-      const listeners = [...stopListeners];
-      stopListeners.clear();
-      for (const listener of listeners) listener(signal);
+    if (phase === 'running' && requestStop({ kind: 'signal', signal })) {
+      phase = 'stopping';
+      log(
+        `${signal} received: stopping; removing fault lanes and writing what was recorded (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again exits at once)…`,
+      );
       return;
     }
-    if (cleaning) {
+    if (phase !== 'running') {
+      log(`${signal} received again: exiting at once. ${leftBehind()}`);
       process.exit(exitCode);
     }
-    cleaning = true;
+    phase = 'cleaning';
     log(`${signal} received: cleaning up ${pendingCleanups().length} resource(s)…`);
     void runCleanups().then((errors) => {
       for (const error of errors) log(error.message);
@@ -110,5 +142,43 @@ export function cleanUpOnSignals(log: (line: string) => void): () => void {
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+  };
+}
+
+/** How long a graceful stop after a crash may take before the process exits anyway. */
+const CRASH_GRACE_MS = 30_000;
+
+/**
+ * On an uncaught exception or unhandled rejection: logs it with its stack, asks a run in
+ * progress to stop gracefully (it writes its reports marked as crashed), and ends the process
+ * with `exitCode` once that is done or after CRASH_GRACE_MS. With nothing listening, it runs
+ * every cleanup and exits.
+ */
+export function cleanUpOnCrash(log: (line: string) => void, exitCode: number): () => void {
+  let crashed = false;
+  const handler = (error: unknown): void => {
+    log(
+      `idemproof: internal error (uncaught): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    if (crashed) return;
+    crashed = true;
+    process.exitCode = exitCode;
+    setTimeout(() => {
+      log(
+        `idemproof: the run did not stop within ${CRASH_GRACE_MS / 1000} s; exiting. ${leftBehind()}`,
+      );
+      process.exit(exitCode);
+    }, CRASH_GRACE_MS).unref();
+    if (requestStop({ kind: 'crash', error })) return;
+    void runCleanups().then((errors) => {
+      for (const failure of errors) log(failure.message);
+      process.exit(exitCode);
+    });
+  };
+  process.on('uncaughtException', handler);
+  process.on('unhandledRejection', handler);
+  return () => {
+    process.off('uncaughtException', handler);
+    process.off('unhandledRejection', handler);
   };
 }

@@ -17,7 +17,9 @@ import { verdictOf } from './verdict.js';
  * through `escapeHtml` (via the `markup` tag); the only links point at ids generated here.
  */
 
-export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/** base-uri and form-action do not fall back to default-src, so they are named. */
+export const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 /** The detailed anomalies of one check, then the others as table rows. */
 function renderViews(

@@ -2,7 +2,7 @@ import type { Anomaly, CheckResult } from '../check/types.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 import { writeReportFile } from './report-file.js';
 import type { Reporter, ReporterFactory } from './types.js';
-import { checkStatus, plural } from './verdict.js';
+import { checkStatus, plural, stopSentence } from './verdict.js';
 import { element, serialize, type XmlElement, type XmlNode } from './xml.js';
 
 export const JUNIT_FILE = 'junit.xml';
@@ -193,6 +193,32 @@ function suite(
 export function junitXml(result: RunResult, reportDir: string): string {
   const total: Counts = { tests: 0, failures: 0, errors: 0, skipped: 0 };
   const suites = result.scenarios.map((scenario) => suite(scenario, result, reportDir, total));
+  const cut = stopSentence(
+    result,
+    result.scenarios.reduce((sum, scenario) => sum + scenario.attempts.total, 0),
+  );
+  if (cut !== undefined) {
+    // A run cut short is an error CI must see, whatever the checks of what ran say.
+    total.tests += 1;
+    total.errors += 1;
+    suites.unshift(
+      element(
+        'testsuite',
+        { name: 'idemproof run', tests: 1, failures: 0, errors: 1, skipped: 0 },
+        [
+          element(
+            'testcase',
+            { name: 'run completed', classname: 'idemproof run', time: '0.000' },
+            [
+              element('error', { message: cut, type: result.stopped?.kind ?? 'stopped' }, [
+                [cut, ...footer(result, reportDir)].join('\n'),
+              ]),
+            ],
+          ),
+        ],
+      ),
+    );
+  }
   const root = element(
     'testsuites',
     {

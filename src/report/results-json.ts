@@ -1,5 +1,5 @@
 import type { Anomaly, CheckResult } from '../check/types.js';
-import type { RunResult, ScenarioResult } from '../run/result.js';
+import type { RunResult, ScenarioResult, StoppedRun } from '../run/result.js';
 import type { Profile } from '../scenario/profile.js';
 
 /**
@@ -114,8 +114,22 @@ export function orderedResult(result: RunResult): RunResult {
       unknown: result.counts.unknown,
     },
     lanes: result.lanes.map((lane) => ({ name: lane.name, toxics: lane.toxics })),
+    stopped: orderedStop(result.stopped ?? null),
     scenarios: result.scenarios.map(orderedScenario),
   };
+}
+
+function orderedStop(stopped: StoppedRun | null): StoppedRun | null {
+  if (stopped === null) return null;
+  const counts = { attemptsPlanned: stopped.attemptsPlanned, requestsSent: stopped.requestsSent };
+  switch (stopped.kind) {
+    case 'interrupted':
+      return { kind: stopped.kind, signal: stopped.signal, detail: stopped.detail, ...counts };
+    case 'crashed':
+      return { kind: stopped.kind, detail: stopped.detail, ...counts };
+    case 'limit':
+      return { kind: stopped.kind, limit: stopped.limit, detail: stopped.detail, ...counts };
+  }
 }
 
 /** results.json's text: the result, 2-space indented, with a final newline. */

@@ -94,9 +94,37 @@ export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
+/** "INTERRUPTED", "CRASHED" or "STOPPED" for a run cut short, else undefined. */
+export function stopWord(result: RunResult): string | undefined {
+  const stopped = result.stopped ?? null;
+  if (stopped === null) return undefined;
+  if (stopped.kind === 'interrupted') return 'INTERRUPTED';
+  return stopped.kind === 'crashed' ? 'CRASHED' : 'STOPPED';
+}
+
+/** One sentence on a run cut short: why, and how much of the plan ran. */
+export function stopSentence(result: RunResult, attempts: number): string | undefined {
+  const stopped = result.stopped ?? null;
+  if (stopped === null) return undefined;
+  return `${stopWord(result) ?? 'STOPPED'}: ${stopped.detail}, after ${attempts} of ${plural(stopped.attemptsPlanned, 'planned attempt')}; the checks cover only what was recorded`;
+}
+
 /** The run's verdict; the state is the run's own `valid`, the numbers come from its checks. */
 export function verdictOf(result: RunResult): Verdict {
   const counts = tally(result);
+  const cut = stopSentence(result, counts.attempts);
+  if (cut !== undefined) {
+    const violated =
+      result.valid === false
+        ? `FAIL: ${plural(counts.violations, 'violation')} in ${plural(counts.failed, 'check')} · `
+        : '';
+    return {
+      state: result.valid === false ? 'fail' : 'unknown',
+      word: stopWord(result) ?? 'STOPPED',
+      headline: `${violated}${cut}`,
+      tally: counts,
+    };
+  }
   const stopped = counts.errors > 0 ? ` · ${plural(counts.errors, 'scenario')} stopped early` : '';
   if (result.valid === false) {
     const undecided = counts.unknown > 0 ? ` · ${plural(counts.unknown, 'check')} unknown` : '';

@@ -12,6 +12,7 @@ import type { Operation, PatternPlan, SendStep, Step } from '../plan/schedule.js
 import { fillText, fillUrl, type TemplateVars } from '../plan/template.js';
 import { expandEnv, type EffectProbe, type StateProbe } from '../probe/probes.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { TrafficGate } from './gate.js';
 
 /** Everything a pattern needs to run against one scenario's target. */
 export interface ScenarioRuntime {
@@ -28,6 +29,8 @@ export interface ScenarioRuntime {
   readonly run: string;
   /** Called after every attempt completes (progress). */
   readonly onAttempt: () => void;
+  /** Admits every request to the target (limits) and closes when the run stops early. */
+  readonly gate: TrafficGate;
 }
 
 /**
@@ -38,7 +41,10 @@ export interface ScenarioRuntime {
 export async function executePattern(runtime: ScenarioRuntime, plan: PatternPlan): Promise<void> {
   const pending: Promise<void>[] = [];
   try {
-    for (const step of plan.steps) await executeStep(runtime, plan, step, pending);
+    for (const step of plan.steps) {
+      if (runtime.gate.stopped !== undefined) break;
+      await executeStep(runtime, plan, step, pending);
+    }
   } finally {
     await Promise.allSettled(pending);
   }
@@ -52,16 +58,18 @@ async function executeStep(
 ): Promise<void> {
   switch (step.kind) {
     case 'send': {
+      if (!(await runtime.gate.admit(1))) return;
       const attempt = startAttempt(runtime, plan, step);
       if (step.background) pending.push(attempt);
       else await attempt;
       return;
     }
     case 'burst':
+      if (!(await runtime.gate.admit(step.sends.length))) return;
       await releaseBurst(runtime, plan, step);
       return;
     case 'sleep':
-      await new Promise((resolve) => setTimeout(resolve, step.ms));
+      await runtime.gate.sleep(step.ms);
       return;
     case 'join':
       await Promise.allSettled(pending.splice(0));
@@ -150,7 +158,11 @@ async function releaseBurst(
     const { results, releasedAt } = await sendSyncedBurst(
       synced.map((item) => item.request),
       () => runtime.recorder.now(),
-      reusable ? { agent: runtime.client.burstAgent } : {},
+      {
+        ...(reusable ? { agent: runtime.client.burstAgent } : {}),
+        stop: runtime.gate.signal,
+        bodyLimit: runtime.client.bodyLimit,
+      },
     );
     synced.forEach((item, index) => {
       const result = results[index];
@@ -266,10 +278,16 @@ async function probe(
 ): Promise<void> {
   const operation = operationOf(plan, step.op);
   const { tenant } = step;
+  const source =
+    step.kind === 'probe-state'
+      ? 'http'
+      : ((step.kind === 'probe-effects' ? runtime.effects : runtime.keylessEffects)?.source ??
+        'http');
+  // A probe that asks the target over HTTP is a request like any other.
+  if (source === 'http' && !(await runtime.gate.admit(1))) return;
   const vars = varsFor(runtime, operation, tenant);
   const headers = tenantHeaders(runtime, tenant, vars);
   let reading: ProbeReading;
-  let source = 'http';
   try {
     if (step.kind === 'probe-state') {
       if (runtime.state === undefined) throw new Error('the scenario has no state probe');
@@ -281,7 +299,6 @@ async function probe(
           'the scenario has no keylessEffects probe, so effects of requests without a key cannot be counted',
         );
       }
-      source = effects.source;
       reading = { ok: true, count: await effects.count(vars, headers) };
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { CheckResult, Validity } from '../check/types.js';
 import type { PatternKind } from '../history/events.js';
 import type { Profile } from '../scenario/profile.js';
+import type { StopReason } from './gate.js';
 
 /**
  * What a run produced, as plain data. Reporters format it; `results.json` is this object
@@ -83,5 +84,17 @@ export interface RunResult {
     readonly unknown: number;
   };
   readonly lanes: readonly LaneSummary[];
+  /**
+   * Set when the run stopped before its plan was done: interrupted (Ctrl-C, SIGTERM), crashed,
+   * or at a limit. The checks then cover only what was recorded, and the run cannot pass.
+   */
+  readonly stopped?: StoppedRun | null;
   readonly scenarios: readonly ScenarioResult[];
 }
+
+export type StoppedRun = StopReason & {
+  /** Attempts the plan had. */
+  readonly attemptsPlanned: number;
+  /** Requests admitted to the target (attempts and HTTP probes) before it stopped. */
+  readonly requestsSent: number;
+};

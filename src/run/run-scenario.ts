@@ -12,7 +12,9 @@ import { createEffectProbe, createStateProbe, type ProbeResources } from '../pro
 import type { LoadedScenario } from '../scenario/load.js';
 import { overrideProfile, profileByName, type Profile } from '../scenario/profile.js';
 import type { LaneName } from '../scenario/schema.js';
+import { assertHostAllowed } from './blast-radius.js';
 import { executePattern } from './execute.js';
+import type { TrafficGate } from './gate.js';
 import type { ScenarioResult } from './result.js';
 import { countAttempts, summariseLatency, summarisePatterns } from './summary.js';
 
@@ -28,6 +30,36 @@ export interface ScenarioRunOptions {
   readonly client: AttemptClient;
   readonly probes: Omit<ProbeResources, 'targetBase'>;
   readonly onAttempt: () => void;
+  readonly gate: TrafficGate;
+}
+
+/**
+ * Refuses (exit 2) a scenario that would send to a host outside loopback that nobody allowed:
+ * its target, and probes with absolute URLs.
+ */
+export function assertScenarioHosts(
+  loaded: LoadedScenario,
+  targetOverride: string | undefined,
+  allowHosts: readonly string[],
+): void {
+  const { scenario, file } = loaded;
+  const allowed = [...allowHosts, ...scenario.target.allowHosts];
+  const targetBase = targetOverride ?? scenario.target.baseUrl;
+  assertHostAllowed(targetBase, allowed, 'target', file);
+  const probes: [string, string | undefined][] = [
+    ['effect probe', 'http' in scenario.effects ? scenario.effects.http.url : undefined],
+    [
+      'keyless effect probe',
+      scenario.keylessEffects !== undefined && 'http' in scenario.keylessEffects
+        ? scenario.keylessEffects.http.url
+        : undefined,
+    ],
+    ['state probe', scenario.state?.http.url],
+  ];
+  for (const [what, url] of probes) {
+    if (url !== undefined && /^https?:\/\//i.test(url))
+      assertHostAllowed(url.replace(/\{\{\s*\w+\s*\}\}/g, 'x'), allowed, what, file);
+  }
 }
 
 export function resolveProfile(
@@ -77,6 +109,7 @@ export async function runScenario(
     const target = parseTarget(targetBase);
     const resources: ProbeResources = { ...options.probes, targetBase };
     const effects = createEffectProbe(scenario.effects, resources);
+    if (!(await options.gate.admit(effects.source === 'http' ? 2 : 1))) return stoppedResult();
     await preflight(options.client, targetBase);
     await effects.count(preflightVars(options.run), []).catch((cause: unknown) => {
       throw new IdemproofError(
@@ -109,12 +142,16 @@ export async function runScenario(
       sinkUrl: options.probes.sink?.url ?? 'http://127.0.0.1:9/no-sink',
       run: options.run,
       onAttempt: options.onAttempt,
+      gate: options.gate,
     };
     await forEachConcurrently(plans, scenario.concurrency, (plan) => executePattern(runtime, plan));
+    if (options.gate.stopped === undefined)
+      assertSomeAnswer(options.recorder.events, scenario.name, targetBase);
   } catch (caught) {
+    const scrub = (text: string): string => options.recorder.redactor.scrub(text);
     error = isIdemproofError(caught)
-      ? { code: caught.code, message: caught.message }
-      : { code: 'IDEMPROOF_ERR_INTERNAL', message: describeError(caught) };
+      ? { code: caught.code, message: scrub(caught.message) }
+      : { code: 'IDEMPROOF_ERR_INTERNAL', message: scrub(describeError(caught)) };
   } finally {
     if (lanes !== undefined) {
       await lanes.remove().catch((caught: unknown) => {
@@ -126,8 +163,39 @@ export async function runScenario(
     }
   }
 
-  const history = options.recorder.events.filter((event) => event.scenario === scenario.name);
-  return scenarioResult({ loaded, profile, plans, targetBase, history, started, error });
+  return stoppedResult();
+
+  function stoppedResult(): ScenarioResult {
+    const history = options.recorder.events.filter((event) => event.scenario === scenario.name);
+    return scenarioResult({ loaded, profile, plans, targetBase, history, started, error });
+  }
+}
+
+/**
+ * A scenario none of whose attempts got an answer proved nothing: the target is down, too
+ * slow for the timeout, or not speaking HTTP. That is an infrastructure error (exit 3) that
+ * says what happened, not a PASS.
+ */
+function assertSomeAnswer(
+  events: readonly HistoryEvent[],
+  scenario: string,
+  targetBase: string,
+): void {
+  let attempts = 0;
+  const failures = new Map<string, number>();
+  for (const event of events) {
+    if (event.scenario !== scenario) continue;
+    if (event.type === 'ok') return;
+    if (event.type === 'invoke') attempts += 1;
+    if (event.type === 'fail' || event.type === 'info')
+      failures.set(event.error.code, (failures.get(event.error.code) ?? 0) + 1);
+  }
+  if (attempts === 0) return;
+  const what = [...failures].map(([code, count]) => `${count} × ${code}`).join(', ');
+  throw new IdemproofError(
+    'IDEMPROOF_ERR_TARGET_UNREACHABLE',
+    `target ${targetBase} answered none of ${attempts} attempts (${what}); nothing could be checked`,
+  );
 }
 
 /** Checks a scenario's history and sums it up. */

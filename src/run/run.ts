@@ -17,7 +17,10 @@ import { loadScenarioFiles } from '../scenario/load.js';
 import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { readFileSync } from 'node:fs';
 import { RESULT_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.js';
-import { planFor, runScenario } from './run-scenario.js';
+import { describeLimits, openGate, type TrafficLimits } from './gate.js';
+import { assertScenarioHosts, planFor, runScenario } from './run-scenario.js';
+import { redactedScenario, redactorFor } from './redaction.js';
+import { HISTORY_FILE, RUN_FILE_VERSION, writeRunFile } from './run-file.js';
 
 export interface RunOptions {
   /** Scenario files or folders. */
@@ -42,6 +45,12 @@ export interface RunOptions {
   readonly interactive: boolean;
   /** The command that replays this run, given its seed (default: the matching `idemproof run`). */
   readonly replayCommand?: (seed: number) => string;
+  /** Blast-radius limits: request rate, total requests, duration. */
+  readonly limits?: TrafficLimits | undefined;
+  /** Hosts outside loopback that may be sent to (besides each scenario's target.allowHosts). */
+  readonly allowHosts?: readonly string[] | undefined;
+  /** Bytes of each response body kept (default 256 KiB); the digest covers the whole body. */
+  readonly bodyLimit?: number | undefined;
 }
 
 export interface RunOutcome {
@@ -77,8 +86,12 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   const seed = options.seed ?? randomInt(0, 2 ** 31);
   const runId = newRunId();
   const run = randomBytes(4).toString('hex');
-  // Validate every plan before any traffic, so a template error is a scenario error (exit 2).
-  for (const scenario of loaded) planFor(scenario, { seed, run, profileOverride: options.profile });
+  // Validate every plan and host before any traffic: a template error or a host nobody
+  // allowed is a usage error (exit 2), and nothing has started.
+  for (const scenario of loaded) {
+    planFor(scenario, { seed, run, profileOverride: options.profile });
+    assertScenarioHosts(scenario, options.target, options.allowHosts ?? []);
+  }
 
   const reportDir = resolve(options.reportDir ?? 'reports', runId);
   const context: ReportContext = {
@@ -98,15 +111,47 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     );
   });
 
-  const recorder = new HistoryRecorder(join(reportDir, 'history.jsonl'));
+  const limits = options.limits ?? {};
+  const planned = loaded.reduce(
+    (sum, scenario) =>
+      sum + attemptCount(planFor(scenario, { seed, run, profileOverride: options.profile })),
+    0,
+  );
+  if (limits.maxRequests !== undefined && planned > limits.maxRequests) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_USAGE',
+      `the plan sends ${planned} requests (and effect probes), more than --max-requests ${limits.maxRequests}: raise the cap or run fewer patterns`,
+    );
+  }
+  const redactor = redactorFor(loaded, options.target);
+  const recorder = new HistoryRecorder(join(reportDir, HISTORY_FILE), { redactor });
+  await writeRunFile(reportDir, {
+    schemaVersion: RUN_FILE_VERSION,
+    runId,
+    startedAt: new Date().toISOString(),
+    seed,
+    run,
+    paths: options.paths,
+    target: options.target === undefined ? null : redactor.scrub(options.target),
+    profile: options.profile ?? null,
+    reporters: options.reporters ?? DEFAULT_REPORTERS,
+    scenarios: loaded.map(({ file, scenario }) => ({
+      file,
+      scenario: redactedScenario(scenario, redactor),
+    })),
+  });
+  options.err(`idemproof: run ${runId} (${reportDir}); ${describeLimits(limits)}`);
   const started = new Date();
   const startedAt = performance.now();
   const scenarios: ScenarioResult[] = [];
-  const client = new AttemptClient();
+  // Ctrl-C, SIGTERM or a crash: stop sending, remove the lanes, report what was recorded.
+  const { gate, release } = openGate(limits);
+  const client = new AttemptClient({ stop: gate.signal, bodyLimit: options.bodyLimit });
   const pools = new Map<string, pg.Pool>();
   let sink: Sink | undefined;
-  const toxiproxy = await startToxiproxy({ optionUrl: options.toxiproxyUrl });
+  let toxiproxy: Awaited<ReturnType<typeof startToxiproxy>> | undefined;
   try {
+    toxiproxy = await startToxiproxy({ optionUrl: options.toxiproxyUrl });
     const api = new ToxiproxyApi(toxiproxy.url);
     if (
       loaded.some(
@@ -117,14 +162,11 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     ) {
       sink = await startSink();
     }
-    const total = loaded.reduce(
-      (sum, scenario) =>
-        sum + attemptCount(planFor(scenario, { seed, run, profileOverride: options.profile })),
-      0,
-    );
+    const total = planned;
     reporter.onStart?.({ runId, scenarios: loaded.length, total });
     let done = 0;
     for (const [index, scenario] of loaded.entries()) {
+      if (gate.stopped !== undefined) break;
       scenarios.push(
         await runScenario(scenario, {
           index,
@@ -151,14 +193,16 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
             done += 1;
             reporter.onProgress?.({ scenario: scenario.scenario.name, done, total });
           },
+          gate,
         }),
       );
     }
   } finally {
+    release();
     await client.close().catch(() => undefined);
     await sink?.close();
     await Promise.all([...pools.values()].map((pool) => pool.end().catch(() => undefined)));
-    await toxiproxy.stop();
+    await toxiproxy?.stop();
     await recorder
       .close()
       .catch((error: unknown) =>
@@ -176,6 +220,10 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     started,
     durationMs: performance.now() - startedAt,
     options,
+    stopped:
+      gate.stopped === undefined
+        ? null
+        : { ...gate.stopped, attemptsPlanned: planned, requestsSent: gate.requests },
   });
   await reporter.onEnd(result, recorder.events);
   return { result, history: recorder.events };
@@ -192,17 +240,20 @@ export function buildResult(input: {
   started: Date;
   durationMs: number;
   options: RunOptions;
+  stopped?: RunResult['stopped'];
 }): RunResult {
   const { scenarios, options } = input;
+  const stopped = input.stopped ?? null;
   const checks = scenarios.flatMap((scenario) => scenario.checks);
+  // A run cut short cannot pass: what ran may still show a violation.
   const valid = scenarios.reduce<Validity>(
     (merged, scenario) => mergeValidity(merged, scenario.valid),
-    true,
+    stopped === null ? true : 'unknown',
   );
   const lanes = new Map<string, string>([['clean', 'none']]);
   for (const event of input.history)
     if (event.type === 'fault') lanes.set(event.lane, event.toxics);
-  const command =
+  const command = (
     options.replayCommand?.(input.seed) ??
     [
       'idemproof run',
@@ -210,7 +261,8 @@ export function buildResult(input: {
       `--seed ${input.seed}`,
       ...(options.target === undefined ? [] : [`--target ${shellQuote(options.target)}`]),
       ...(options.profile === undefined ? [] : [`--profile ${shellQuote(options.profile)}`]),
-    ].join(' ');
+    ].join(' ')
+  ).replace(/\/\/[^/@\s]*:[^/@\s]*@/g, '//[redacted]@');
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'idemproof', version: toolVersion() },
@@ -230,6 +282,7 @@ export function buildResult(input: {
       unknown: checks.filter((check) => check.valid === 'unknown').length,
     },
     lanes: [...lanes].map(([name, toxics]) => ({ name, toxics })),
+    stopped,
     scenarios,
   };
 }

@@ -1,5 +1,6 @@
 import { PROFILE_NAMES } from './profile.js';
 import type { Scenario } from './schema.js';
+import { templateProblems } from './templates.js';
 
 export interface Problem {
   readonly path: (string | number)[];
@@ -72,5 +73,6 @@ export function crossFieldProblems(scenario: Scenario): Problem[] {
       }
     }
   });
+  problems.push(...templateProblems(scenario));
   return problems;
 }

@@ -104,7 +104,10 @@ export const patternSchema = z.discriminatedUnion('kind', [
         .max(100)
         .default(3)
         .describe('Requests sent with one key, one after another'),
-      lanes: lanesSchema.default(['clean']).describe('Lanes the retries are drawn from (seeded)'),
+      lanes: lanesSchema
+        .min(1)
+        .default(['clean'])
+        .describe('Lanes the retries are drawn from (seeded)'),
     })
     .strict(),
   z
@@ -266,8 +269,24 @@ export const scenarioSchema = z
             'Tenant name → the headers that identify it, e.g. {Authorization: "Bearer alice"}',
           ),
         timeoutMs: durationMs.default(10_000).describe('Client timeout per attempt'),
+        allowHosts: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'Hosts outside loopback this scenario may send to (target and probes), e.g. staging.example.com or *.staging.example.com; --allow-host adds more',
+          ),
       })
       .strict(),
+    redact: z
+      .object({
+        headers: z.array(z.string().min(1)).default([]),
+        jsonFields: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ headers: [], jsonFields: [] })
+      .describe(
+        'Header names and JSON field names whose values never appear in any output (besides Authorization, Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key, always redacted)',
+      ),
     key: z
       .object({
         header: z.string().min(1).default('Idempotency-Key'),

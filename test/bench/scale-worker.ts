@@ -43,6 +43,7 @@ import { RESULT_SCHEMA_VERSION } from '../../src/run/result.js';
 import type { PatternSummary, RunResult, ScenarioResult } from '../../src/run/result.js';
 import { countAttempts, summariseLatency } from '../../src/run/summary.js';
 import { PROFILES } from '../../src/scenario/profile.js';
+import { prng } from '../support/prng.js';
 
 const SCENARIO = 'scale';
 const TARGET = 'http://127.0.0.1:8080';
@@ -84,18 +85,6 @@ const MISSING_KEY = bodyOf(
   '{"error":{"type":"invalid_request_error","code":"idempotency_key_required","message":"Send an Idempotency-Key header with every POST."}}',
 );
 const LABELS = ['original', ...Array.from({ length: 16 }, (_, i) => `retry ${i + 1}`)];
-
-/** mulberry32: a small, fast, seeded PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One logical operation: a key (per tenant), its payloads and its stored response. */
 interface Operation {

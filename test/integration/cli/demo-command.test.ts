@@ -126,6 +126,7 @@ describe('idemproof demo', () => {
         'index.html',
         'junit.xml',
         'results.json',
+        'run.json',
       ]);
     } finally {
       await rm(reportDir, { recursive: true, force: true });

@@ -65,7 +65,7 @@ describe('idemproof run', () => {
     expect(result.stdout).toContain('PASS');
     const [runId] = await readdir(reports);
     const files = (await readdir(join(reports, runId ?? ''))).sort();
-    expect(files).toEqual(['history.jsonl', 'index.html', 'junit.xml', 'results.json']);
+    expect(files).toEqual(['history.jsonl', 'index.html', 'junit.xml', 'results.json', 'run.json']);
     const results = JSON.parse(
       await readFile(join(reports, runId ?? '', 'results.json'), 'utf8'),
     ) as { seed: number; replayCommand: string; valid: boolean };

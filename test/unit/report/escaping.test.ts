@@ -6,6 +6,7 @@ import {
   markup,
   SafeHtml,
 } from '../../../src/report/html-escape.js';
+import { CSP } from '../../../src/report/html-page.js';
 import { capBytes, showControls } from '../../../src/report/printable.js';
 
 describe('showing text from a run', () => {
@@ -45,5 +46,25 @@ describe('html escaping', () => {
     );
     expect(anchorId('v', 1, 2, 3)).toBe('v-1-2-3');
     expect(() => anchorId('x" onclick="', 1)).toThrow('not a generated id');
+  });
+});
+
+describe("the report page's Content-Security-Policy", () => {
+  it('allows only inline styles, and names the directives default-src does not cover', () => {
+    const directives = new Map(
+      CSP.split(';').map((part) => {
+        const [name = '', ...values] = part.trim().split(/\s+/);
+        return [name, values.join(' ')] as const;
+      }),
+    );
+    expect(directives.get('default-src')).toBe("'none'");
+    expect(directives.get('style-src')).toBe("'unsafe-inline'");
+    expect(directives.get('img-src')).toBe('data:');
+    // No fallback to default-src for these: an injected <base> would move every relative URL,
+    // and an injected <form> would send the page's text anywhere (seen in Chromium).
+    expect(directives.get('base-uri')).toBe("'none'");
+    expect(directives.get('form-action')).toBe("'none'");
+    for (const loose of ['script-src', 'connect-src', 'frame-src', 'child-src', 'object-src'])
+      expect(directives.has(loose), loose).toBe(false);
   });
 });

@@ -381,6 +381,7 @@ export function buildFixture(): Fixture {
       { name: 'clean', toxics: 'none' },
       { name: 'lost-response', toxics: 'downstream reset_peer timeout=0' },
     ],
+    stopped: null,
     scenarios: [pass, fail, unknown, stopped],
   };
   return { result, history: h.events };

@@ -39,6 +39,7 @@ describe('results.json', () => {
       'valid',
       'counts',
       'lanes',
+      'stopped',
       'scenarios',
     ]);
     const scenario = (parsed.scenarios as Record<string, unknown>[])[1] ?? {};

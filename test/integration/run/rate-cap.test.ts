@@ -1,0 +1,62 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runSuite } from '../../../src/run/run.js';
+import { startRecordingTarget, type RecordingTarget } from '../../support/recording-target.js';
+
+const CAP = 40;
+
+/** 24 keys × (3 attempts + 1 effect probe) = 96 requests, 8 keys at a time: more than 40/s. */
+const SCENARIO = `name: rate capped
+target: { baseUrl: http://127.0.0.1:1, path: /things }
+payload: { template: { amount: 100, note: 'n-{{marker}}' } }
+effects: { http: { url: '/things?key={{key}}', count: $.count } }
+settleMs: 0
+concurrency: 8
+patterns:
+${Array.from({ length: 24 }, () => '  - { kind: sequential-duplicates, count: 3 }').join('\n')}
+`;
+
+describe('blast radius: --max-rps', () => {
+  let folder: string;
+  let target: RecordingTarget;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'idemproof-rate-'));
+    await writeFile(join(folder, 'rate.yaml'), SCENARIO);
+    target = await startRecordingTarget();
+  });
+  afterAll(async () => {
+    await target.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it(`keeps the rate the target sees within 5% of the cap (${CAP}/s), and prints the limits`, async () => {
+    const lines: string[] = [];
+    const { result } = await runSuite({
+      paths: [join(folder, 'rate.yaml')],
+      target: target.url,
+      toxiproxyUrl: inject('toxiproxyUrl'),
+      reportDir: join(folder, 'reports'),
+      reporters: ['json'],
+      limits: { maxRps: CAP },
+      out: () => undefined,
+      err: (line) => lines.push(line),
+      interactive: false,
+    });
+    expect(result.valid).toBe(true);
+    expect(lines.join('\n')).toContain(`at most ${CAP} requests/s`);
+    // Every request that reached the target after the pre-flight pair, by arrival time there.
+    const arrivals = target.arrivals.slice(2);
+    expect(arrivals.length).toBe(24 * 4);
+    const seconds = ((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)) / 1000;
+    const rate = (arrivals.length - 1) / seconds;
+    expect(rate).toBeGreaterThan(CAP * 0.95);
+    expect(rate).toBeLessThan(CAP * 1.05);
+    // No second of the run saw a burst above the cap either.
+    for (const [index, arrival] of arrivals.entries()) {
+      const within = arrivals.filter((other) => other >= arrival && other < arrival + 1000);
+      expect(within.length, `the second from request ${index}`).toBeLessThanOrEqual(CAP + 1);
+    }
+  });
+});
