@@ -28,7 +28,12 @@ export function formatExploreResult(result: ExploreResult): string {
   const seconds = (result.durationMs / 1000).toFixed(1);
   const counterexample = result.counterexample;
   if (counterexample === null) {
-    const cut = result.interrupted ? ' (stopped early: time budget, limit or interrupt)' : '';
+    const cut =
+      result.stopped !== null
+        ? ` (stopped early: ${result.stopped.detail})`
+        : result.interrupted
+          ? ' (stopped by the time budget)'
+          : '';
     return [
       `PASS: ${result.runs} generated schedules held every promise of the model${cut} · ${seconds} s`,
       `seed ${result.seed} · replay: ${result.replayCommand}`,
@@ -77,5 +82,8 @@ export async function exploreCommand(
     interactive: process.stderr.isTTY,
   });
   output.result(formatExploreResult(result));
+  if (result.stopped?.kind === 'interrupted')
+    return result.stopped.signal === 'SIGTERM' ? EXIT_CODES.terminated : EXIT_CODES.interrupted;
+  if (result.stopped?.kind === 'crashed') return EXIT_CODES.internal;
   return result.counterexample === null ? EXIT_CODES.ok : EXIT_CODES.violation;
 }

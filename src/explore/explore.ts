@@ -16,7 +16,7 @@ import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import type { LaneName } from '../scenario/schema.js';
 import { executePattern } from '../run/execute.js';
 import { redactorFor } from '../run/redaction.js';
-import { describeLimits, openGate, type TrafficLimits } from '../run/gate.js';
+import { describeLimits, openGate, type StopReason, type TrafficLimits } from '../run/gate.js';
 import { buildResult, newRunId } from '../run/run.js';
 import {
   assertScenarioHosts,
@@ -94,6 +94,8 @@ export interface ExploreResult {
   /** Schedules tried (shrink steps not included). */
   readonly runs: number;
   readonly interrupted: boolean;
+  /** Why the exploration stopped before its runs or time budget were used up, if it did. */
+  readonly stopped: StopReason | null;
   readonly counterexample: Counterexample | null;
   readonly replayCommand: string;
   readonly durationMs: number;
@@ -264,6 +266,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
         seed: details.seed,
         runs: details.numRuns,
         interrupted: details.interrupted || gate.stopped !== undefined,
+        stopped: gate.stopped ?? null,
         counterexample: null,
         replayCommand: replayCommand(),
         durationMs: Math.round(performance.now() - started),
@@ -313,6 +316,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       seed: details.seed,
       runs: schedulesTried,
       interrupted: details.interrupted || gate.stopped !== undefined,
+      stopped: gate.stopped ?? null,
       counterexample,
       replayCommand: replayCommand(path),
       durationMs: Math.round(performance.now() - started),

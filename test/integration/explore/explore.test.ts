@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FlawName } from '../../../src/demo/flaws.js';
 import { explore, type ExploreResult } from '../../../src/explore/explore.js';
-import { PACKAGE_ROOT } from '../../../src/provision/tools-dir.js';
+import { BIN, runCli } from '../../support/cli.js';
 import { startDemo } from '../../support/demo-target.js';
 
 const SCENARIO = `name: explore payments
@@ -111,12 +111,12 @@ describe('property-based exploration against the demo target', () => {
         '--report-dir',
         join(folder, 'cli'),
       ];
-      const first = await cli(args);
+      const first = await runCli(args);
       expect(first.code, first.stderr).toBe(1);
       const replay = /replay: idemproof (explore .*)$/m.exec(first.stdout)?.[1];
       expect(replay).toBeDefined();
       const replayArgs = (replay ?? '').split(' ');
-      const again = await cli([
+      const again = await runCli([
         ...replayArgs,
         '--toxiproxy',
         inject('toxiproxyUrl'),
@@ -131,15 +131,63 @@ describe('property-based exploration against the demo target', () => {
       await demo.stop();
     }
   });
-});
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'cli', 'bin.js'), ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  it('stops at --max-requests and says why', async () => {
+    const demo = await startDemo({ processingMs: 20 });
+    try {
+      const result = await explore({
+        scenario,
+        target: demo.target.url,
+        toxiproxyUrl: inject('toxiproxyUrl'),
+        runs: 1000,
+        seed: 7,
+        limits: { maxRequests: 12 },
+        out: () => undefined,
+        err: () => undefined,
+        interactive: false,
+      });
+      expect(result.stopped).toMatchObject({ kind: 'limit', limit: 'max-requests' });
+      expect(result.interrupted).toBe(true);
+      expect(result.counterexample).toBeNull();
+    } finally {
+      await demo.stop();
+    }
   });
-}
+
+  it('Ctrl-C ends an exploration at once with exit 130, saying it was interrupted', async () => {
+    const demo = await startDemo({ processingMs: 20 });
+    try {
+      const child = spawn(process.execPath, [
+        BIN,
+        'explore',
+        scenario,
+        '--target',
+        demo.target.url,
+        '--toxiproxy',
+        inject('toxiproxyUrl'),
+        '--runs',
+        '100000',
+        '--time-budget',
+        '10m',
+      ]);
+      let stdout = '';
+      let stderr = '';
+      let signalled = false;
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (!signalled && stderr.includes('limits:')) {
+          signalled = true;
+          setTimeout(() => child.kill('SIGINT'), 1_500);
+        }
+      });
+      const started = performance.now();
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code, stderr).toBe(130);
+      expect(stdout).toContain('stopped early: interrupted by SIGINT');
+      expect(performance.now() - started).toBeLessThan(20_000);
+    } finally {
+      await demo.stop();
+    }
+  });
+});
