@@ -71,6 +71,10 @@ export function createProgram(
       '--toxiproxy <url>',
       'use this Toxiproxy server (default: TOXIPROXY_URL, then a local binary, then Docker)',
     )
+    .option(
+      '--shard <i/n>',
+      'run every n-th pattern only, as machine i of n; join the folders with `idemproof report merge`',
+    )
     .action(async (paths: string[], options: RunCommandOptions) => {
       setExitCode(await runCommand(paths, options, output));
     });
@@ -98,13 +102,17 @@ export function createProgram(
     .description(
       "rebuild every report of a run from its folder's run.json and history.jsonl (also after a crash or a kill)",
     )
-    .argument('<run-dir>', 'the run folder, e.g. reports/20261124-061502-3fa9')
+    .argument(
+      '<run-dir...>',
+      'the run folder, e.g. reports/20261124-061502-3fa9; or `merge` and the folders of every shard (--shard i/n)',
+    )
     .option(
       '--reporter <list>',
       'comma-separated: terminal,html,junit,json (default: those of the run)',
     )
-    .action(async (runDir: string, options: ReportCommandOptions) => {
-      setExitCode(await reportCommand(runDir, options, output));
+    .option('--out <dir>', 'with merge: the merged run folder (default reports/merged-<time>)')
+    .action(async (runDirs: string[], options: ReportCommandOptions) => {
+      setExitCode(await reportCommand(runDirs, options, output));
     });
 
   program

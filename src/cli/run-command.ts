@@ -1,6 +1,7 @@
 import { IdemproofError } from '../errors.js';
 import { REPORTER_NAMES } from '../report/registry.js';
 import { runSuite, type RunOutcome } from '../run/run.js';
+import { parseShard } from '../run/shard.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
 import { parseBodyLimit, parseLimits, parseSeed, type SafetyOptions } from './parse-options.js';
@@ -12,6 +13,7 @@ export interface RunCommandOptions extends SafetyOptions {
   readonly reportDir?: string;
   readonly reporter?: string;
   readonly toxiproxy?: string;
+  readonly shard?: string;
 }
 
 export function parseReporters(value: string | undefined): string[] | undefined {
@@ -68,6 +70,7 @@ export async function runCommand(
     toxiproxyUrl: options.toxiproxy,
     limits: parseLimits(options),
     bodyLimit: parseBodyLimit(options),
+    shard: options.shard === undefined ? undefined : parseShard(options.shard),
     allowHosts: options.allowHost,
     out: output.result,
     err: output.error,

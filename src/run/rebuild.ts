@@ -1,18 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { describeError } from '../errors.js';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { IdemproofError, describeError } from '../errors.js';
 import type { HistoryEvent } from '../history/events.js';
 import { attemptCount } from '../plan/schedule.js';
 import { RESULTS_JSON_FILE } from '../report/json.js';
 import { createReporters, multiplexReporters } from '../report/registry.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { RunResult, ScenarioResult } from './result.js';
-import { readHistory, readRunFile } from './run-file.js';
+import { HISTORY_FILE, readHistory, readRunFile, writeRunFile, type RunFile } from './run-file.js';
 import { planFor, resolveProfile, scenarioResult } from './run-scenario.js';
-import { buildResult, DEFAULT_REPORTERS, type RunOutcome } from './run.js';
+import { buildResult, DEFAULT_REPORTERS, newRunId, type RunOutcome } from './run.js';
+import { shardPlans } from './shard.js';
 
-export interface RebuildOptions {
-  readonly reportDir: string;
+interface OutputOptions {
   /** Reporter names; default: the ones the run used. */
   readonly reporters?: readonly string[] | undefined;
   readonly out: (text: string) => void;
@@ -20,13 +20,35 @@ export interface RebuildOptions {
   readonly interactive: boolean;
 }
 
-/** results.json of the run, when it got that far; undefined otherwise. */
-async function previousResult(reportDir: string): Promise<RunResult | undefined> {
+export interface RebuildOptions extends OutputOptions {
+  readonly reportDir: string;
+}
+
+export interface MergeOptions extends OutputOptions {
+  /** The shards' run folders, in any order. */
+  readonly runDirs: readonly string[];
+  /** Where the merged run folder goes. */
+  readonly outDir: string;
+}
+
+/** What a run folder records: the plan, the events, and the results if it wrote them. */
+interface RunRecords {
+  readonly run: RunFile;
+  readonly history: HistoryEvent[];
+  /** The part of results.json the history cannot tell: errors, stop reason, durations. */
+  readonly previous: Pick<RunResult, 'durationMs' | 'stopped' | 'scenarios'> | undefined;
+}
+
+async function readRecords(reportDir: string, warn: (line: string) => void): Promise<RunRecords> {
+  const run = await readRunFile(reportDir);
+  const history = await readHistory(reportDir, warn);
+  let previous: RunResult | undefined;
   try {
-    return JSON.parse(await readFile(join(reportDir, RESULTS_JSON_FILE), 'utf8')) as RunResult;
+    previous = JSON.parse(await readFile(join(reportDir, RESULTS_JSON_FILE), 'utf8')) as RunResult;
   } catch {
-    return undefined;
+    previous = undefined;
   }
+  return { run, history, previous };
 }
 
 function span(events: readonly HistoryEvent[]): number {
@@ -35,26 +57,25 @@ function span(events: readonly HistoryEvent[]): number {
 }
 
 /**
- * `idemproof report <run-dir>`: rebuilds every report of a run from its `run.json` and
- * `history.jsonl`, the same way the run builds them: the checks run again on the recorded
- * history. A run that died before writing its reports (killed, crashed) is reported as
- * crashed with everything it recorded; otherwise the run's own stop reason and scenario
- * errors are kept from its results.json.
- *
- * Must not: change history.jsonl or run.json, or send any traffic.
+ * The run's result from its records, the way the run builds it: the checks run again on the
+ * recorded history. A run that died before writing results.json is reported as crashed.
  */
-export async function rebuildReports(options: RebuildOptions): Promise<RunOutcome> {
-  const { reportDir } = options;
-  const run = await readRunFile(reportDir);
-  const history = await readHistory(reportDir, options.err);
-  const previous = await previousResult(reportDir);
+function resultFromRecords(
+  records: RunRecords,
+  reportDir: string,
+  options: OutputOptions,
+): RunResult {
+  const { run, history, previous } = records;
   const profileOverride = run.profile ?? undefined;
-
   let planned = 0;
   const scenarios: ScenarioResult[] = [];
-  for (const { file, scenario } of run.scenarios) {
+  for (const [index, { file, scenario }] of run.scenarios.entries()) {
     const loaded: LoadedScenario = { file, scenario };
-    const plans = planFor(loaded, { seed: run.seed, run: run.run, profileOverride });
+    const plans = shardPlans(
+      planFor(loaded, { seed: run.seed, run: run.run, profileOverride }),
+      index,
+      run.shard,
+    );
     planned += attemptCount(plans);
     const events = history.filter((event) => event.scenario === scenario.name);
     const before = previous?.scenarios.find((entry) => entry.name === scenario.name);
@@ -73,7 +94,6 @@ export async function rebuildReports(options: RebuildOptions): Promise<RunOutcom
       }),
     );
   }
-
   const requestsSent = history.filter(
     (event) => event.type === 'invoke' || (event.type === 'probe' && event.source === 'http'),
   ).length;
@@ -81,13 +101,12 @@ export async function rebuildReports(options: RebuildOptions): Promise<RunOutcom
     previous === undefined
       ? {
           kind: 'crashed',
-          detail: `the run ended before writing its reports (killed or crashed); rebuilt from ${reportDir}/history.jsonl`,
+          detail: `the run ended before writing its reports (killed or crashed); rebuilt from ${join(reportDir, HISTORY_FILE)}`,
           attemptsPlanned: planned,
           requestsSent,
         }
       : (previous.stopped ?? null);
-
-  const result = buildResult({
+  return buildResult({
     history,
     proxyPrefix: `idemproof_${run.run}`,
     scenarios,
@@ -100,15 +119,24 @@ export async function rebuildReports(options: RebuildOptions): Promise<RunOutcom
       paths: run.paths,
       target: run.target ?? undefined,
       profile: profileOverride,
+      shard: run.shard ?? undefined,
       out: options.out,
       err: options.err,
       interactive: options.interactive,
     },
     stopped,
   });
+}
+
+async function writeReports(
+  result: RunResult,
+  history: readonly HistoryEvent[],
+  reporters: readonly string[],
+  options: OutputOptions,
+): Promise<void> {
   const reporter = multiplexReporters(
-    createReporters(options.reporters ?? run.reporters ?? DEFAULT_REPORTERS, {
-      reportDir,
+    createReporters(reporters, {
+      reportDir: result.reportDir,
       out: options.out,
       err: (text) => process.stderr.write(text),
       interactive: options.interactive,
@@ -116,5 +144,116 @@ export async function rebuildReports(options: RebuildOptions): Promise<RunOutcom
     (name, error) => options.err(`idemproof: the ${name} reporter failed: ${describeError(error)}`),
   );
   await reporter.onEnd(result, history);
+}
+
+/**
+ * `idemproof report <run-dir>`: rebuilds every report of a run from its `run.json` and
+ * `history.jsonl`. A run that died before writing its reports (killed, crashed) is reported
+ * as crashed with everything it recorded; otherwise its own stop reason and scenario errors
+ * are kept from its results.json.
+ *
+ * Must not: change history.jsonl or run.json, or send any traffic.
+ */
+export async function rebuildReports(options: RebuildOptions): Promise<RunOutcome> {
+  const records = await readRecords(options.reportDir, options.err);
+  const result = resultFromRecords(records, options.reportDir, options);
+  await writeReports(
+    result,
+    records.history,
+    options.reporters ?? records.run.reporters ?? DEFAULT_REPORTERS,
+    options,
+  );
+  return { result, history: records.history };
+}
+
+/** Refuses shards that are not one whole run: other seeds or scenarios, missing or twice. */
+function checkShards(all: readonly { dir: string; records: RunRecords }[]): void {
+  const fail = (message: string): never => {
+    throw new IdemproofError('IDEMPROOF_ERR_USAGE', `report merge: ${message}`);
+  };
+  const [first] = all;
+  if (first === undefined) return fail('name the run folders of the shards to merge');
+  const names = (records: RunRecords): string =>
+    records.run.scenarios.map(({ scenario }) => scenario.name).join('\n');
+  const total = first.records.run.shard?.total ?? 1;
+  const seen = new Map<number, string>();
+  for (const { dir, records } of all) {
+    const { shard } = records.run;
+    if (records.run.seed !== first.records.run.seed)
+      fail(`${dir} ran seed ${records.run.seed}, ${first.dir} seed ${first.records.run.seed}`);
+    if (names(records) !== names(first.records))
+      fail(`${dir} ran other scenarios than ${first.dir}`);
+    if ((shard?.total ?? 1) !== total)
+      fail(`${dir} is a shard of ${shard?.total ?? 1}, ${first.dir} of ${total}`);
+    const index = shard?.index ?? 1;
+    const twice = seen.get(index);
+    if (twice !== undefined) fail(`${dir} and ${twice} are both shard ${index}/${total}`);
+    seen.set(index, dir);
+  }
+  const missing = Array.from({ length: total }, (_unused, i) => i + 1).filter(
+    (index) => !seen.has(index),
+  );
+  if (missing.length > 0)
+    fail(
+      `shard${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${total}`).join(', ')} missing`,
+    );
+}
+
+/**
+ * `idemproof report merge <run-dirs…>`: joins the run folders of `--shard 1/n … n/n` into one
+ * run folder with one history (events renumbered, shard by shard), and writes every report
+ * from it, as if one machine had run the whole plan. The merged folder can be rebuilt with
+ * `idemproof report` like any other.
+ *
+ * Must not: merge shards of different seeds or scenarios, or merge with a shard missing.
+ */
+export async function mergeReports(options: MergeOptions): Promise<RunOutcome> {
+  const shards = await Promise.all(
+    options.runDirs.map(async (dir) => ({
+      dir,
+      records: await readRecords(resolve(dir), options.err),
+    })),
+  );
+  checkShards(shards);
+  shards.sort((a, b) => (a.records.run.shard?.index ?? 1) - (b.records.run.shard?.index ?? 1));
+  const [first] = shards;
+  if (first === undefined)
+    throw new IdemproofError('IDEMPROOF_ERR_USAGE', 'report merge: nothing to merge');
+
+  const history: HistoryEvent[] = [];
+  for (const { records } of shards)
+    for (const event of records.history) history.push({ ...event, index: history.length });
+  const finished = shards.every(({ records }) => records.previous !== undefined);
+  const previous: RunRecords['previous'] = finished
+    ? {
+        durationMs: Math.max(...shards.map(({ records }) => records.previous?.durationMs ?? 0)),
+        stopped:
+          shards
+            .map(({ records }) => records.previous?.stopped ?? null)
+            .find((stop) => stop !== null) ?? null,
+        scenarios: shards
+          .flatMap(({ records }) => records.previous?.scenarios ?? [])
+          .sort(
+            // A shard's error about a scenario wins over another shard's success.
+            (a, b) => Number(b.error !== null) - Number(a.error !== null),
+          ),
+      }
+    : undefined;
+
+  const reportDir = resolve(options.outDir);
+  await mkdir(reportDir, { recursive: true });
+  const run: RunFile = { ...first.records.run, runId: `merged-${newRunId()}`, shard: null };
+  await writeRunFile(reportDir, run);
+  await writeFile(
+    join(reportDir, HISTORY_FILE),
+    history.map((event) => `${JSON.stringify(event)}\n`).join(''),
+  );
+  const result = resultFromRecords({ run, history, previous }, reportDir, options);
+  await writeReports(
+    result,
+    history,
+    options.reporters ?? run.reporters ?? DEFAULT_REPORTERS,
+    options,
+  );
   return { result, history };
 }

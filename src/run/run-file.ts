@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { IdemproofError, describeError } from '../errors.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { Shard } from './shard.js';
 
 /**
  * `run.json`: what a run set out to do, written into its folder before any traffic (secrets
@@ -24,6 +25,8 @@ export interface RunFile {
   readonly target: string | null;
   readonly profile: string | null;
   readonly reporters: readonly string[];
+  /** The shard this run was (`--shard i/n`), or null for the whole plan. */
+  readonly shard?: Shard | null;
   readonly scenarios: readonly { readonly file: string; readonly scenario: Scenario }[];
 }
 

@@ -15,6 +15,7 @@ import type { LaneName } from '../scenario/schema.js';
 import { assertHostAllowed } from './blast-radius.js';
 import { executePattern } from './execute.js';
 import type { TrafficGate } from './gate.js';
+import { shardPlans, type Shard } from './shard.js';
 import type { ScenarioResult } from './result.js';
 import { countAttempts, summariseLatency, summarisePatterns } from './summary.js';
 
@@ -31,6 +32,8 @@ export interface ScenarioRunOptions {
   readonly probes: Omit<ProbeResources, 'targetBase'>;
   readonly onAttempt: () => void;
   readonly gate: TrafficGate;
+  /** Run only this shard's patterns. */
+  readonly shard?: Shard | undefined;
 }
 
 /**
@@ -101,7 +104,7 @@ export async function runScenario(
   const { scenario, file } = loaded;
   const started = performance.now();
   const profile = resolveProfile(loaded, options.profileOverride);
-  const plans = planFor(loaded, options);
+  const plans = shardPlans(planFor(loaded, options), options.index, options.shard);
   const targetBase = (options.targetOverride ?? scenario.target.baseUrl).replace(/\/+$/, '');
   let error: ScenarioResult['error'] = null;
   let lanes: LaneSet | undefined;

@@ -19,6 +19,9 @@ import { readFileSync } from 'node:fs';
 import { RESULT_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.js';
 import { describeLimits, openGate, type TrafficLimits } from './gate.js';
 import { assertScenarioHosts, planFor, runScenario } from './run-scenario.js';
+import { shardPlans, type Shard } from './shard.js';
+import type { PatternPlan } from '../plan/schedule.js';
+import type { LoadedScenario } from '../scenario/load.js';
 import { redactedScenario, redactorFor } from './redaction.js';
 import { HISTORY_FILE, RUN_FILE_VERSION, writeRunFile } from './run-file.js';
 
@@ -51,6 +54,8 @@ export interface RunOptions {
   readonly allowHosts?: readonly string[] | undefined;
   /** Bytes of each response body kept (default 256 KiB); the digest covers the whole body. */
   readonly bodyLimit?: number | undefined;
+  /** Run only this shard's patterns (`--shard i/n`). */
+  readonly shard?: Shard | undefined;
 }
 
 export interface RunOutcome {
@@ -112,9 +117,15 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   });
 
   const limits = options.limits ?? {};
+  // With --shard, only this shard's patterns: a scenario with none of them is left out.
+  const shardOf = (scenario: LoadedScenario, index: number): PatternPlan[] =>
+    shardPlans(
+      planFor(scenario, { seed, run, profileOverride: options.profile }),
+      index,
+      options.shard,
+    );
   const planned = loaded.reduce(
-    (sum, scenario) =>
-      sum + attemptCount(planFor(scenario, { seed, run, profileOverride: options.profile })),
+    (sum, scenario, index) => sum + attemptCount(shardOf(scenario, index)),
     0,
   );
   if (limits.maxRequests !== undefined && planned > limits.maxRequests) {
@@ -135,6 +146,7 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     target: options.target === undefined ? null : redactor.scrub(options.target),
     profile: options.profile ?? null,
     reporters: options.reporters ?? DEFAULT_REPORTERS,
+    shard: options.shard ?? null,
     scenarios: loaded.map(({ file, scenario }) => ({
       file,
       scenario: redactedScenario(scenario, redactor),
@@ -167,11 +179,13 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     let done = 0;
     for (const [index, scenario] of loaded.entries()) {
       if (gate.stopped !== undefined) break;
+      if (shardOf(scenario, index).length === 0) continue;
       scenarios.push(
         await runScenario(scenario, {
           index,
           seed,
           run,
+          shard: options.shard,
           targetOverride: options.target,
           profileOverride: options.profile,
           api,
@@ -261,6 +275,9 @@ export function buildResult(input: {
       `--seed ${input.seed}`,
       ...(options.target === undefined ? [] : [`--target ${shellQuote(options.target)}`]),
       ...(options.profile === undefined ? [] : [`--profile ${shellQuote(options.profile)}`]),
+      ...(options.shard === undefined
+        ? []
+        : [`--shard ${options.shard.index}/${options.shard.total}`]),
     ].join(' ')
   ).replace(/\/\/[^/@\s]*:[^/@\s]*@/g, '//[redacted]@');
   return {
