@@ -5,6 +5,7 @@ import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { DEMO_FLAWS_HELP, demoCommand, type DemoCommandOptions } from './demo-command.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import type { Output } from './output.js';
+import { certifyCommand, type CertifyCommandOptions } from './certify-command.js';
 import { reportCommand, type ReportCommandOptions } from './report-command.js';
 import { setupCommand } from './setup-command.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
@@ -113,6 +114,27 @@ export function createProgram(
     .option('--out <dir>', 'with merge: the merged run folder (default reports/merged-<time>)')
     .action(async (runDirs: string[], options: ReportCommandOptions) => {
       setExitCode(await reportCommand(runDirs, options, output));
+    });
+
+  withSafetyOptions(program.command('certify'))
+    .description(
+      "run a profile's conformance suite against a target and write a certificate: each requirement of the profile, holds / violated / unknown, with the evidence",
+    )
+    .requiredOption(
+      '--profile <name>',
+      `the profile to certify against (${PROFILE_NAMES.join(', ')})`,
+    )
+    .requiredOption('--target <url>', 'the API under test')
+    .option(
+      '--scenario <file>',
+      "a scenario giving the endpoint, key header, payload, tenants and effect probe (default: the demo's payments scenario)",
+    )
+    .option('--seed <n>', 'seed of the plan')
+    .option('--report-dir <dir>', 'folder that receives <run-id>/ with certificate.html', 'reports')
+    .option('--reporter <list>', 'comma-separated: terminal,html,junit,json', 'html,junit,json')
+    .option('--toxiproxy <url>', 'use this Toxiproxy server')
+    .action(async (options: CertifyCommandOptions) => {
+      setExitCode(await certifyCommand(options, output));
     });
 
   program

@@ -1,0 +1,40 @@
+import { certify, formatCertificate } from '../certify/certify.js';
+import { profileByName, type ProfileName } from '../scenario/profile.js';
+import type { Output } from './output.js';
+import { parseBodyLimit, parseLimits, parseSeed, type SafetyOptions } from './parse-options.js';
+import { exitCodeOf, parseReporters } from './run-command.js';
+
+export interface CertifyCommandOptions extends SafetyOptions {
+  readonly profile: string;
+  readonly target: string;
+  readonly scenario?: string;
+  readonly seed?: string;
+  readonly reportDir?: string;
+  readonly reporter?: string;
+  readonly toxiproxy?: string;
+}
+
+/** `idemproof certify --profile P --target URL [--scenario file]`: exit code as for `run`. */
+export async function certifyCommand(
+  options: CertifyCommandOptions,
+  output: Output,
+): Promise<number> {
+  const profile = profileByName(options.profile).name as ProfileName;
+  const { certificate, outcome } = await certify({
+    profile,
+    target: options.target,
+    scenario: options.scenario,
+    seed: parseSeed(options.seed),
+    reportDir: options.reportDir,
+    reporters: parseReporters(options.reporter),
+    toxiproxyUrl: options.toxiproxy,
+    limits: parseLimits(options),
+    allowHosts: options.allowHost,
+    bodyLimit: parseBodyLimit(options),
+    out: output.result,
+    err: output.error,
+    interactive: process.stderr.isTTY,
+  });
+  output.result(formatCertificate(certificate));
+  return exitCodeOf(outcome);
+}
