@@ -1,4 +1,4 @@
-import { CSP } from '../report/html-page.js';
+import { pageHead } from '../report/html-page.js';
 import { markup } from '../report/html-escape.js';
 import type { Certificate } from './certify.js';
 
@@ -51,16 +51,7 @@ export function renderCertificatePage(certificate: Certificate): string {
       }</td>
     </tr>`,
   );
-  const page = markup`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${certificate.title} · ${certificate.verdict}</title>
-${STYLE}
-</head>
+  const page = markup`${pageHead(`${certificate.title} · ${certificate.verdict}`, STYLE)}
 <body>
 <main>
 <h1>${certificate.title}</h1>

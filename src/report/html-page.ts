@@ -21,6 +21,23 @@ import { verdictOf } from './verdict.js';
 export const CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
+/**
+ * The start of every page idemproof writes, up to </head>: the CSP, no referrer, a viewport,
+ * the title and the page's inline style.
+ */
+export function pageHead(title: string, style: SafeHtml): SafeHtml {
+  return markup`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+${style}
+</head>`;
+}
+
 /** The detailed anomalies of one check, then the others as table rows. */
 function renderViews(
   views: readonly ViolationView[],
@@ -101,16 +118,7 @@ export function renderReportPage(
   const undecidedSection = undecided(planned, index, palette);
   const undecidedLink =
     undecidedSection === null ? null : markup`<a href="#undecided">Undecided</a>`;
-  const page = markup`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>idemproof ${verdict.word} · ${result.runId}</title>
-${STYLE}
-</head>
+  const page = markup`${pageHead(`idemproof ${verdict.word} · ${result.runId}`, STYLE)}
 <body>
 <main>
 ${renderBanner(result)}
