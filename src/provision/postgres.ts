@@ -7,7 +7,10 @@ import pg from 'pg';
 import { IdemproofError, describeError } from '../errors.js';
 import { spawnManaged, waitUntilReady } from './child-process.js';
 import { registerCleanup } from './cleanup.js';
+import { startManagedContainer } from './container.js';
 import { findFreePort } from './free-port.js';
+import { choosePostgres, type PostgresBinaries } from './postgres-locate.js';
+import { probeDockerEngine } from './toxiproxy-locate.js';
 
 /** A PostgreSQL server to use, and how to let go of it. */
 export interface PostgresServer {
@@ -35,9 +38,45 @@ export async function startPostgres(
   options: { databaseUrl?: string | undefined; env?: NodeJS.ProcessEnv } = {},
 ): Promise<PostgresServer> {
   const env = options.env ?? process.env;
-  const url = options.databaseUrl ?? env.DATABASE_URL;
-  if (url !== undefined && url.trim() !== '') return useExistingServer(url.trim());
-  return startEmbedded(env);
+  const choice = await choosePostgres({
+    url: options.databaseUrl ?? env.DATABASE_URL,
+    embeddedBinaries: () =>
+      findBinaries(env).catch((error: unknown) =>
+        error instanceof IdemproofError ? error.message : describeError(error),
+      ),
+    dockerEngine: () => probeDockerEngine(),
+  });
+  switch (choice.way) {
+    case 'url':
+      return useExistingServer(choice.url);
+    case 'embedded':
+      return startEmbedded(env, choice.binaries);
+    case 'container':
+      return startContainer(choice.image);
+  }
+}
+
+/**
+ * A PostgreSQL container through testcontainers, its port published on loopback; removed on
+ * stop and registered for cleanup like every process idemproof starts.
+ */
+async function startContainer(image: string): Promise<PostgresServer> {
+  const { container, stop } = await startManagedContainer(
+    image,
+    'IDEMPROOF_ERR_POSTGRES_UNAVAILABLE',
+    (generic, Wait) =>
+      generic
+        .withEnvironment({ POSTGRES_PASSWORD: 'idemproof', POSTGRES_USER: 'postgres' })
+        .withExposedPorts(5432)
+        .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2)),
+  );
+  const url = `postgres://postgres:idemproof@127.0.0.1:${container.getMappedPort(5432)}/postgres`;
+  return {
+    url,
+    embedded: true,
+    description: `${image} container ${container.getId().slice(0, 12)} at ${redactDatabaseUrl(url)}`,
+    stop,
+  };
 }
 
 /** The URL with any password replaced by `***`, for messages and reports. */
@@ -80,10 +119,7 @@ async function useExistingServer(url: string): Promise<PostgresServer> {
   };
 }
 
-interface Binaries {
-  readonly initdb: string;
-  readonly postgres: string;
-}
+type Binaries = PostgresBinaries;
 
 async function findBinaries(env: NodeJS.ProcessEnv): Promise<Binaries> {
   const fromEnv = env.IDEMPROOF_POSTGRES_BIN;
@@ -167,9 +203,8 @@ async function runToCompletion(
   }
 }
 
-async function startEmbedded(env: NodeJS.ProcessEnv): Promise<PostgresServer> {
+async function startEmbedded(env: NodeJS.ProcessEnv, found: Binaries): Promise<PostgresServer> {
   const asRoot = process.getuid?.() === 0;
-  const found = await findBinaries(env);
   const binaries = asRoot ? await binariesForUnprivilegedUser(found) : found;
   const ids = asRoot ? { uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID } : {};
   const childEnv: NodeJS.ProcessEnv = { ...env, LC_ALL: 'C', LANG: 'C' };

@@ -1,6 +1,6 @@
 import { IdemproofError, describeError } from '../errors.js';
 import { spawnManaged, waitUntilReady } from './child-process.js';
-import { registerCleanup } from './cleanup.js';
+import { startManagedContainer } from './container.js';
 import { findFreePort } from './free-port.js';
 import {
   chooseToxiproxy,
@@ -120,32 +120,17 @@ async function startBinary(
 async function startContainer(
   choice: Extract<ToxiproxyChoice, { way: 'container' }>,
 ): Promise<ToxiproxyServer> {
-  const { GenericContainer, Wait } = await import('testcontainers');
   const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
-  let container: Awaited<ReturnType<InstanceType<typeof GenericContainer>['start']>>;
-  try {
-    container = await new GenericContainer(choice.image)
-      .withNetworkMode('host')
-      .withCommand(['-host=127.0.0.1', `-port=${port}`])
-      .withWaitStrategy(Wait.forLogMessage(/Starting Toxiproxy HTTP server/))
-      .withStartupTimeout(60_000)
-      .start();
-  } catch (error) {
-    throw new IdemproofError(
-      'IDEMPROOF_ERR_PROCESS_START',
-      `could not start ${choice.image} through testcontainers: ${describeError(error)}`,
-      { cause: error },
-    );
-  }
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    unregister();
-    await container.stop({ remove: true });
-  };
-  const unregister = registerCleanup({ name: `container ${choice.image}`, run: stop });
+  const { container, stop } = await startManagedContainer(
+    choice.image,
+    'IDEMPROOF_ERR_PROCESS_START',
+    (generic, Wait) =>
+      generic
+        .withNetworkMode('host')
+        .withCommand(['-host=127.0.0.1', `-port=${port}`])
+        .withWaitStrategy(Wait.forLogMessage(/Starting Toxiproxy HTTP server/)),
+  );
   return {
     url,
     choice,
