@@ -7,6 +7,7 @@ import { mergeReports } from '../../../src/run/rebuild.js';
 import type { RunResult } from '../../../src/run/result.js';
 import { runSuite, type RunOutcome } from '../../../src/run/run.js';
 import { readHistory } from '../../../src/run/run-file.js';
+import { runCli } from '../../support/cli.js';
 import { startDemo, type RunningDemo } from '../../support/demo-target.js';
 
 const SCENARIO = join(DEMO_SUITE, 'payments.yaml');
@@ -85,5 +86,24 @@ describe('--shard and report merge', () => {
     await expect(
       mergeReports({ ...quiet, runDirs: [one, one], outDir: join(folder, 'y') }),
     ).rejects.toThrow(/are both shard 1\/2/);
+  });
+
+  it('merges from the command line too, exiting with the merged verdict', async () => {
+    const out = join(folder, 'merged-cli');
+    const merged = await runCli([
+      'report',
+      'merge',
+      ...shards.map((shard) => shard.result.reportDir),
+      '--out',
+      out,
+      '--reporter',
+      'json',
+    ]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const written = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as RunResult;
+    expect(written.valid).toBe(true);
+    const missing = await runCli(['report', 'merge', shards[0]?.result.reportDir ?? '']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('shard 2/2 missing');
   });
 });
