@@ -32,7 +32,13 @@ export { FLAWS, FLAW_NAMES, parseFlaw, type Flaw, type FlawName } from './demo/f
 
 // Scenarios: load, validate, write in TypeScript.
 export { defineScenario } from './scenario/define.js';
-export { loadScenarioFiles, loadScenarioFile, type LoadedScenario } from './scenario/load.js';
+export {
+  loadScenarioFiles,
+  loadScenarioFile,
+  loadScenarioSources,
+  type LoadedScenario,
+  type ScenarioSource,
+} from './scenario/load.js';
 export { scenarioJsonSchema } from './scenario/json-schema.js';
 export type { Scenario, ScenarioInput, PatternSpec } from './scenario/schema.js';
 export {
@@ -65,6 +71,7 @@ export type { Checker, CheckResult, Anomaly, Validity } from './check/types.js';
 
 // Running and reporting.
 export { runSuite, type RunOptions, type RunOutcome } from './run/run.js';
+export { run, LIBRARY_REPORTERS, type RunScenariosOptions } from './run/library.js';
 export type { RunResult, ScenarioResult } from './run/result.js';
 export { REPORTER_NAMES, createReporters } from './report/registry.js';
 export type { Reporter, ReporterFactory } from './report/types.js';

@@ -4,6 +4,9 @@ import { Command, Option } from 'commander';
 import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { DEMO_FLAWS_HELP, demoCommand, type DemoCommandOptions } from './demo-command.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { addCommandExamples, examplesHelp } from './help-examples.js';
+import { initCommand, type InitCommandOptions } from './init-command.js';
+import { validateCommand, type ValidateCommandOptions } from './validate-command.js';
 import type { Output } from './output.js';
 import { certifyCommand, type CertifyCommandOptions } from './certify-command.js';
 import { reportCommand, type ReportCommandOptions } from './report-command.js';
@@ -52,6 +55,7 @@ export function createProgram(
     // Throw instead of exiting, for this command and every subcommand added below.
     .exitOverride()
     .showHelpAfterError()
+    .addHelpText('after', examplesHelp(''))
     .addHelpText('after', EXIT_CODES_HELP);
 
   withSafetyOptions(program.command('run'))
@@ -65,8 +69,7 @@ export function createProgram(
     .option('--report-dir <dir>', 'folder that receives <run-id>/', 'reports')
     .option(
       '--reporter <list>',
-      'comma-separated: terminal,html,junit,json',
-      'terminal,html,junit,json',
+      'comma-separated: terminal,html,junit,json,github (default: terminal,html,junit,json, plus github when GITHUB_ACTIONS=true)',
     )
     .option(
       '--toxiproxy <url>',
@@ -109,7 +112,7 @@ export function createProgram(
     )
     .option(
       '--reporter <list>',
-      'comma-separated: terminal,html,junit,json (default: those of the run)',
+      'comma-separated: terminal,html,junit,json,github (default: those of the run)',
     )
     .option('--out <dir>', 'with merge: the merged run folder (default reports/merged-<time>)')
     .action(async (runDirs: string[], options: ReportCommandOptions) => {
@@ -138,6 +141,34 @@ export function createProgram(
     });
 
   program
+    .command('validate')
+    .description(
+      'check scenario files as `run` would before any traffic (schema, plans, hosts), sending nothing; reports every file',
+    )
+    .argument('<scenarios...>', 'scenario files (.yaml, .yml, .ts, .js) or folders of them')
+    .option(
+      '--allow-host <host>',
+      'a host outside loopback the scenarios may name, as for run; repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--json', 'print an array of {file, valid, error?, scenarios} instead of text')
+    .action(async (paths: string[], options: ValidateCommandOptions) => {
+      setExitCode(await validateCommand(paths, options, output));
+    });
+
+  program
+    .command('init')
+    .description(
+      'write a commented starter scenario for your API (default ./idemproof.yaml) that passes `idemproof validate`',
+    )
+    .requiredOption('--target <url>', 'base URL of the API under test, e.g. http://127.0.0.1:8080')
+    .option('--out <file>', 'where to write it', 'idemproof.yaml')
+    .option('--force', 'overwrite the file if it exists')
+    .option('--path <path>', 'path of the endpoint under test, e.g. /v1/orders')
+    .option('--key-header <name>', 'the idempotency key header, e.g. PayPal-Request-Id')
+    .action((options: InitCommandOptions) => initCommand(options, output));
+
+  program
     .command('schema')
     .description('print the JSON Schema of scenario files (for editors)')
     .action(() => {
@@ -161,7 +192,7 @@ export function createProgram(
     )
     .option('--seed <n>', 'seed of the suite plan')
     .option('--report-dir <dir>', 'folder that receives <run-id>/', 'reports')
-    .option('--reporter <list>', 'comma-separated: terminal,html,junit,json')
+    .option('--reporter <list>', 'comma-separated: terminal,html,junit,json,github')
     .option('--flaw <name>', 'turn on one realistic idempotency mistake in the demo target', 'none')
     .option('--port <port>', 'port of the demo target (0 picks a free one)', '0')
     .option(
@@ -183,5 +214,5 @@ export function createProgram(
       setExitCode(await demoCommand(options, output));
     });
 
-  return program;
+  return addCommandExamples(program);
 }

@@ -1,6 +1,6 @@
 import { IdemproofError } from '../errors.js';
 import { REPORTER_NAMES } from '../report/registry.js';
-import { runSuite, type RunOutcome } from '../run/run.js';
+import { DEFAULT_REPORTERS, runSuite, type RunOutcome } from '../run/run.js';
 import { parseShard } from '../run/shard.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
@@ -30,6 +30,19 @@ export function parseReporters(value: string | undefined): string[] | undefined 
     );
   }
   return names;
+}
+
+/**
+ * The reporters of `idemproof run`: those of `--reporter` when given; otherwise runSuite's
+ * defaults, plus `github` when GITHUB_ACTIONS is "true" (GitHub sets it in every job), so a
+ * workflow gets annotations and a step summary without asking.
+ */
+export function runReporters(
+  value: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] | undefined {
+  if (value !== undefined || env.GITHUB_ACTIONS !== 'true') return parseReporters(value);
+  return [...DEFAULT_REPORTERS, 'github'];
 }
 
 /**
@@ -66,7 +79,7 @@ export async function runCommand(
     profile: options.profile,
     seed: parseSeed(options.seed),
     reportDir: options.reportDir,
-    reporters: parseReporters(options.reporter),
+    reporters: runReporters(options.reporter),
     toxiproxyUrl: options.toxiproxy,
     limits: parseLimits(options),
     bodyLimit: parseBodyLimit(options),

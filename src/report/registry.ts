@@ -1,4 +1,5 @@
 import { IdemproofError } from '../errors.js';
+import { githubReporter } from './github.js';
 import { htmlReporter } from './html.js';
 import { jsonReporter } from './json.js';
 import { junitReporter } from './junit.js';
@@ -8,7 +9,7 @@ import type { ReportContext, Reporter, ReporterFactory } from './types.js';
 export { multiplexReporters, type ReporterErrorHandler } from './multiplex.js';
 
 /** The reporters, by the names scenario files and `--reporter` use. */
-export const REPORTER_NAMES = ['terminal', 'html', 'junit', 'json'] as const;
+export const REPORTER_NAMES = ['terminal', 'html', 'junit', 'json', 'github'] as const;
 export type ReporterName = (typeof REPORTER_NAMES)[number];
 
 export const REPORTER_FACTORIES: Readonly<Record<ReporterName, ReporterFactory>> = {
@@ -16,6 +17,7 @@ export const REPORTER_FACTORIES: Readonly<Record<ReporterName, ReporterFactory>>
   html: htmlReporter,
   junit: junitReporter,
   json: jsonReporter,
+  github: githubReporter,
 };
 
 export function isReporterName(name: string): name is ReporterName {

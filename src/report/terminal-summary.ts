@@ -215,13 +215,20 @@ function undecidedLines(scenarios: readonly ScenarioResult[], style: SummaryStyl
 
 /** The summary's lines, without trailing newlines. */
 export function summaryLines(result: RunResult, reportDir: string, style: SummaryStyle): string[] {
+  const [headline = '', ...findings] = verdictLines(result, reportDir, style);
+  const lines = [headline, attemptsLine(result, result.scenarios)];
+  if (result.scenarios.length > 0) lines.push('', ...table(result.scenarios, style));
+  return [...lines, ...findings];
+}
+
+/**
+ * The summary without its counts and table: the verdict, the violations, the undecided checks,
+ * the replay command and the report. A failed `toBeIdempotent()` (idemproof/vitest) shows these.
+ */
+export function verdictLines(result: RunResult, reportDir: string, style: SummaryStyle): string[] {
   const verdict = verdictOf(result);
   const scenarios = result.scenarios;
-  const lines = [
-    paint(style, ['bold', VERDICT_TONE[verdict.state]], verdict.headline),
-    attemptsLine(result, scenarios),
-  ];
-  if (scenarios.length > 0) lines.push('', ...table(scenarios, style));
+  const lines = [paint(style, ['bold', VERDICT_TONE[verdict.state]], verdict.headline)];
   const violations = pickViolations(scenarios, SHOWN_VIOLATIONS);
   const total = verdict.tally.violations;
   if (violations.length > 0) {

@@ -28,6 +28,11 @@ import { HISTORY_FILE, RUN_FILE_VERSION, writeRunFile } from './run-file.js';
 export interface RunOptions {
   /** Scenario files or folders. */
   readonly paths: readonly string[];
+  /**
+   * Scenarios already loaded and validated (`run()` passes these); when set, they are run
+   * instead of loading `paths`, which then only name the run in run.json and the replay command.
+   */
+  readonly scenarios?: readonly LoadedScenario[] | undefined;
   /** Overrides every scenario's base URL. */
   readonly target?: string | undefined;
   /** Overrides every scenario's profile. */
@@ -87,7 +92,7 @@ function shellQuote(value: string): string {
  * history streams to disk, check, and hand the result to the reporters.
  */
 export async function runSuite(options: RunOptions): Promise<RunOutcome> {
-  const loaded = await loadScenarioFiles(options.paths);
+  const loaded = options.scenarios ?? (await loadScenarioFiles(options.paths));
   const seed = options.seed ?? randomInt(0, 2 ** 31);
   const runId = newRunId();
   const run = randomBytes(4).toString('hex');

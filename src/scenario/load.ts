@@ -17,7 +17,7 @@ import {
 import type { z } from 'zod';
 import { IdemproofError, describeError } from '../errors.js';
 import { crossFieldProblems } from './cross-field.js';
-import { scenarioSchema, type Scenario } from './schema.js';
+import { scenarioSchema, type Scenario, type ScenarioInput } from './schema.js';
 
 /** A validated scenario and the file it came from. */
 export interface LoadedScenario {
@@ -72,9 +72,49 @@ function isScenarioFileName(name: string): boolean {
 }
 
 export async function loadScenarioFiles(paths: readonly string[]): Promise<LoadedScenario[]> {
-  const files = await collectScenarioFiles(paths);
+  return uniquelyNamed(await loadEachFile(paths));
+}
+
+async function loadEachFile(paths: readonly string[]): Promise<LoadedScenario[]> {
   const loaded: LoadedScenario[] = [];
-  for (const file of files) loaded.push(...(await loadScenarioFile(file)));
+  for (const file of await collectScenarioFiles(paths))
+    loaded.push(...(await loadScenarioFile(file)));
+  return loaded;
+}
+
+/** A scenario file or folder, or a scenario object (`defineScenario({...})`). */
+export type ScenarioSource = string | ScenarioInput;
+
+/**
+ * Files, folders and scenario objects, in the order given. An object is validated by the same
+ * schema and cross-field rules as a file; its errors name the scenario instead of a file.
+ */
+export async function loadScenarioSources(
+  sources: readonly ScenarioSource[],
+): Promise<LoadedScenario[]> {
+  const loaded: LoadedScenario[] = [];
+  for (const [index, source] of sources.entries()) {
+    if (typeof source === 'string') {
+      loaded.push(...(await loadEachFile([source])));
+    } else {
+      const label = scenarioLabel(source, index);
+      loaded.push({ scenario: validate(source, label, undefined), file: label });
+    }
+  }
+  return uniquelyNamed(loaded);
+}
+
+/** "scenario 'payments'", or "scenario object 2" when the object has no name. */
+function scenarioLabel(value: unknown, index: number): string {
+  const name: unknown =
+    value !== null && typeof value === 'object' && 'name' in value ? value.name : undefined;
+  return typeof name === 'string' && name !== ''
+    ? `scenario '${printable(name)}'`
+    : `scenario object ${index + 1}`;
+}
+
+/** The scenarios, if no two share a name. */
+function uniquelyNamed(loaded: LoadedScenario[]): LoadedScenario[] {
   const names = new Map<string, string>();
   for (const { scenario, file } of loaded) {
     const other = names.get(scenario.name);

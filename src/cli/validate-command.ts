@@ -1,0 +1,155 @@
+import { relative, resolve } from 'node:path';
+import { IdemproofError, isIdemproofError } from '../errors.js';
+import { attemptCount } from '../plan/schedule.js';
+import { assertScenarioHosts, planFor } from '../run/run-scenario.js';
+import { collectScenarioFiles, loadScenarioFile } from '../scenario/load.js';
+import { EXIT_CODES } from './exit-codes.js';
+import type { Output } from './output.js';
+
+export interface ValidateCommandOptions {
+  readonly allowHost?: string[];
+  readonly json?: boolean;
+}
+
+/** What planning one scenario of a valid file gives. */
+export interface ValidatedScenario {
+  readonly name: string;
+  readonly patterns: number;
+  readonly attempts: number;
+  /** What the planner left out and why (e.g. a delay beyond the declared retention). */
+  readonly notes: readonly string[];
+}
+
+/** The verdict on one scenario file (or on a path that named no scenario file). */
+export interface FileValidation {
+  readonly file: string;
+  readonly valid: boolean;
+  /** Why the file is not valid: the loader's or planner's message (file:line:col …). */
+  readonly error?: string;
+  readonly scenarios: readonly ValidatedScenario[];
+}
+
+/**
+ * Validation plans with a fixed seed and run id: the counts do not depend on them, and the
+ * same files always print the same thing.
+ */
+const VALIDATE_PLAN = { seed: 0, run: '00000000', profileOverride: undefined } as const;
+
+/**
+ * Checks scenario files as `idemproof run` would before any traffic: loads each file (schema
+ * and cross-field rules), plans every scenario, checks hosts against the allowlist and
+ * scenario names across files. Sends nothing and starts nothing. Every file gets a verdict;
+ * a bad file does not hide the next one. A bug (an error that is not an IdemproofError)
+ * still propagates.
+ */
+export async function validateFiles(
+  paths: readonly string[],
+  allowHosts: readonly string[] = [],
+): Promise<FileValidation[]> {
+  const results: FileValidation[] = [];
+  const names = new Map<string, string>();
+  for (const path of paths) {
+    const files = await refusal(path, () => collectScenarioFiles([path]));
+    if (!Array.isArray(files)) {
+      results.push(files);
+      continue;
+    }
+    for (const file of files) {
+      results.push(await validateFile(file, allowHosts, names));
+    }
+  }
+  return results;
+}
+
+async function validateFile(
+  path: string,
+  allowHosts: readonly string[],
+  names: Map<string, string>,
+): Promise<FileValidation> {
+  const checked = await refusal(path, async () => {
+    const loaded = await loadScenarioFile(path);
+    const own = new Map<string, string>();
+    return loaded.map((entry) => {
+      const plans = planFor(entry, VALIDATE_PLAN);
+      assertScenarioHosts(entry, undefined, allowHosts);
+      const { name } = entry.scenario;
+      const other = names.get(name) ?? own.get(name);
+      if (other !== undefined) {
+        throw new IdemproofError(
+          'IDEMPROOF_ERR_SCENARIO',
+          `${entry.file}: scenario name '${name}' is also used by ${other}; names must be unique in a run`,
+        );
+      }
+      own.set(name, entry.file);
+      return {
+        name,
+        patterns: plans.length,
+        attempts: attemptCount(plans),
+        notes: plans.flatMap((plan) => plan.notes.map((note) => `${plan.id}: ${note}`)),
+      };
+    });
+  });
+  if (!Array.isArray(checked)) return checked;
+  const file = relativeFile(path);
+  for (const scenario of checked) names.set(scenario.name, file);
+  return { file, valid: true, scenarios: checked };
+}
+
+/** `task`'s value, or the invalid verdict on `path` when it throws an IdemproofError. */
+async function refusal<T>(path: string, task: () => Promise<T>): Promise<T | FileValidation> {
+  try {
+    return await task();
+  } catch (error) {
+    if (!isIdemproofError(error)) throw error;
+    return { file: relativeFile(path), valid: false, error: error.message, scenarios: [] };
+  }
+}
+
+/** The path as the loader names it: relative to the working directory. */
+function relativeFile(path: string): string {
+  return relative(process.cwd(), resolve(path)) || path;
+}
+
+/** "✓ file (N patterns, M attempts planned)" or "✗ file" and the error, then a total. */
+export function formatValidation(results: readonly FileValidation[]): string {
+  const lines = results.flatMap((result) => {
+    if (!result.valid) {
+      const error = (result.error ?? 'invalid').split('\n').map((line) => `    ${line}`);
+      return [`✗ ${result.file}`, ...error];
+    }
+    const patterns = result.scenarios.reduce((sum, scenario) => sum + scenario.patterns, 0);
+    const attempts = result.scenarios.reduce((sum, scenario) => sum + scenario.attempts, 0);
+    const count = result.scenarios.length === 1 ? '' : `${result.scenarios.length} scenarios, `;
+    const notes = result.scenarios.flatMap((scenario) =>
+      scenario.notes.map((note) => `    note: ${note}`),
+    );
+    return [
+      `✓ ${result.file} (${count}${plural(patterns, 'pattern')}, ${plural(attempts, 'attempt')} planned)`,
+      ...notes,
+    ];
+  });
+  const invalid = results.filter((result) => !result.valid).length;
+  lines.push(
+    invalid === 0
+      ? `${plural(results.length, 'file')} valid`
+      : `${invalid} of ${plural(results.length, 'file')} invalid`,
+  );
+  return lines.join('\n');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `idemproof validate <files or folders…>`: 0 when every file is valid, else 2. */
+export async function validateCommand(
+  paths: readonly string[],
+  options: ValidateCommandOptions,
+  output: Output,
+): Promise<number> {
+  const results = await validateFiles(paths, options.allowHost ?? []);
+  output.result(
+    options.json === true ? JSON.stringify(results, null, 2) : formatValidation(results),
+  );
+  return results.every((result) => result.valid) ? EXIT_CODES.ok : EXIT_CODES.usage;
+}

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../../src/provision/tools-dir.js';
+import { runCli } from '../../support/cli.js';
+
+const SCENARIOS = join(PACKAGE_ROOT, 'scenarios');
+
+describe('idemproof validate and init, the built CLI', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'idemproof-cli-validate-init-'));
+  });
+  afterAll(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('validates the shipped demo and template scenarios: exit 0, one ✓ line a file', async () => {
+    const { code, stdout, stderr } = await runCli([
+      'validate',
+      join(SCENARIOS, 'demo'),
+      join(SCENARIOS, 'template'),
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    for (const file of ['orders.yaml', 'payments-webhook.yaml', 'payments.yaml', 'my-api.yaml']) {
+      expect(stdout).toMatch(
+        new RegExp(
+          `^✓ \\S*${file.replace('.', '\\.')} \\(\\d+ patterns, \\d+ attempts planned\\)$`,
+          'm',
+        ),
+      );
+    }
+    expect(stdout).toMatch(/^4 files valid$/m);
+  });
+
+  it('writes a starter with init that validate accepts, and refuses to overwrite it', async () => {
+    const out = join(folder, 'idemproof.yaml');
+    const init = await runCli([
+      'init',
+      '--target',
+      'http://staging.example.com:8080',
+      '--out',
+      out,
+    ]);
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain(`wrote ${out}`);
+
+    const validate = await runCli(['validate', out]);
+    expect(validate.stdout).toMatch(
+      /^✓ \S*idemproof\.yaml \(\d+ patterns, \d+ attempts planned\)$/m,
+    );
+    expect(validate.code).toBe(0);
+
+    const again = await runCli(['init', '--target', 'http://127.0.0.1:8080', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists; pass --force to overwrite it/);
+  });
+
+  it('exits 2 and names every bad file, with --json too', async () => {
+    const bad = join(folder, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\npatterns: nope\n');
+    const text = await runCli(['validate', join(SCENARIOS, 'template'), bad]);
+    expect(text.code).toBe(2);
+    expect(text.stdout).toMatch(/^✓ \S*my-api\.yaml /m);
+    expect(text.stdout).toMatch(/^✗ \S*bad\.yaml$/m);
+
+    const json = await runCli(['validate', '--json', join(SCENARIOS, 'template'), bad]);
+    expect(json.code).toBe(2);
+    const results = JSON.parse(json.stdout) as { file: string; valid: boolean }[];
+    expect(results.map(({ valid }) => valid)).toEqual([true, false]);
+    expect(results[1]?.file).toMatch(/bad\.yaml$/);
+  });
+});
