@@ -1,5 +1,5 @@
 import type { Attempt, HeaderList, ProbeEvent } from '../history/events.js';
-import { markup, type SafeHtml } from './html-escape.js';
+import { joinHtml, markup, type SafeHtml } from './html-escape.js';
 import { count, ms } from './html-format.js';
 import { laneSwatch, type LanePalette } from './html-lanes.js';
 import { capBytes, clip } from './printable.js';
@@ -127,14 +127,15 @@ export function renderProbe(probe: ProbeEvent): SafeHtml {
     : 'count' in reading
       ? markup`count <strong>${reading.count}</strong>`
       : markup`state <code>${clip(JSON.stringify(reading.state) ?? 'undefined', 2000)}</code>`;
+  // Keys, markers and resources as code, which may wrap anywhere (a long key has no spaces).
   const subject = [
-    probe.key === null ? null : `key ${probe.key}`,
-    probe.tenant === null ? null : `tenant ${probe.tenant}`,
-    probe.marker === null ? null : `marker ${probe.marker}`,
-    probe.resource === null ? null : `resource ${probe.resource}`,
+    probe.key === null ? null : markup`key <code>${probe.key}</code>`,
+    probe.tenant === null ? null : markup`tenant ${probe.tenant}`,
+    probe.marker === null ? null : markup`marker <code>${probe.marker}</code>`,
+    probe.resource === null ? null : markup`resource <code>${probe.resource}</code>`,
   ].filter((part) => part !== null);
   return markup`<li>
     probe #${probe.index} at ${ms(probe.time)}: ${probe.probe} via ${probe.source},
-    ${probe.label}${subject.length > 0 ? ` (${subject.join(', ')})` : ''}: ${value}
+    ${probe.label}${subject.length > 0 ? markup` (${joinHtml(subject, markup`, `)})` : ''}: ${value}
   </li>`;
 }

@@ -78,7 +78,7 @@ function oneDiff(reference: Responded, other: Responded): SafeHtml {
   const fields =
     diff.fields.length === 0
       ? null
-      : markup`<table class="fields">
+      : markup`<div class="wide"><table class="fields">
             <thead>
               <tr>
                 <th>field</th>
@@ -98,7 +98,7 @@ function oneDiff(reference: Responded, other: Responded): SafeHtml {
                   </tr>`,
               )}
             </tbody>
-          </table>
+          </table></div>
           ${diff.moreFields > 0 ? markup`<p class="note">${diff.moreFields} more fields differ.</p>` : null}`;
   const lines =
     diff.lines === null

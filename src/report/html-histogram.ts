@@ -1,6 +1,6 @@
 import type { LatencySummary } from '../run/result.js';
 import { markup, type SafeHtml } from './html-escape.js';
-import { count, ms, px } from './html-format.js';
+import { CHART_COLUMN_PX, count, ms, px, textColumns } from './html-format.js';
 
 /**
  * An inline SVG histogram of response times (attempts that got a response), with the
@@ -54,11 +54,13 @@ export function renderHistogram(durations: readonly number[], latency: LatencySu
             ['p90', latency.p90],
             ['p99', latency.p99],
           ] as const
-        ).map(
-          ([name, value], i) =>
-            markup`<line class="pct" x1="${x(value)}" y1="${TOP}" x2="${x(value)}" y2="${TOP + plotHeight}"></line>
-              <text class="axis" x="${x(value) + 3}" y="${TOP + 10 + i * 11}">${`${name} ${ms(value)}`}</text>`,
-        )
+        ).map(([name, value], i) => {
+          const label = `${name} ${ms(value)}`;
+          // Right of its line, or left of it when it would run off the chart.
+          const fits = x(value) + 3 + textColumns(label) * CHART_COLUMN_PX <= WIDTH;
+          return markup`<line class="pct" x1="${x(value)}" y1="${TOP}" x2="${x(value)}" y2="${TOP + plotHeight}"></line>
+              <text class="axis" x="${fits ? x(value) + 3 : x(value) - 3}" y="${TOP + 10 + i * 11}" text-anchor="${fits ? 'start' : 'end'}">${label}</text>`;
+        })
       : [];
   const base = TOP + plotHeight;
   return markup`<figure class="histogram">

@@ -1,5 +1,6 @@
 import type { RunResult } from '../run/result.js';
 import { anchorId, markup, type SafeHtml } from './html-escape.js';
+import { breakable } from './html-format.js';
 import { laneSwatch, type LanePalette } from './html-lanes.js';
 import type { Planned } from './html-plan.js';
 import {
@@ -35,7 +36,7 @@ export function renderRunFacts(
   const lanes =
     result.lanes.length === 0
       ? markup`<p class="note">No fault lanes.</p>`
-      : markup`<table>
+      : markup`<div class="wide"><table>
           <thead>
             <tr>
               <th>lane</th>
@@ -51,8 +52,8 @@ export function renderRunFacts(
                 </tr>`,
             )}
           </tbody>
-        </table>`;
-  const scenarios = markup`<table>
+        </table></div>`;
+  const scenarios = markup`<div class="wide"><table>
     <thead>
       <tr>
         <th>scenario</th>
@@ -72,7 +73,7 @@ export function renderRunFacts(
           </tr>`,
       )}
     </tbody>
-  </table>`;
+  </table></div>`;
   return markup`<section id="run">
     <h2>Run</h2>
     <dl class="facts">
@@ -141,17 +142,19 @@ export function renderCheckMatrix(result: RunResult, planned: Planned): SafeHtml
   });
   return markup`<section id="checks">
     <h2>Checks</h2>
-    <table class="matrix">
-      <thead>
-        <tr>
-          <th>scenario</th>
-          ${checkers.map((checker) => markup`<th>${checker}</th>`)}
-        </tr>
-      </thead>
-      <tbody>
-        ${rows}
-      </tbody>
-    </table>
+    <div class="wide">
+      <table class="matrix">
+        <thead>
+          <tr>
+            <th>scenario</th>
+            ${checkers.map((checker) => markup`<th>${breakable(checker)}</th>`)}
+          </tr>
+        </thead>
+        <tbody>
+          ${rows}
+        </tbody>
+      </table>
+    </div>
     <p class="note">
       ✓ holds · ✗ violated (number of violations; click for the first) · ? unknown · – not
       applicable

@@ -110,8 +110,8 @@ function otherTimelines(
     others > chosen.length
       ? markup`<p class="note">
           Timelines for ${chosen.length} of ${count(others)} keys without anomalies (keys with
-          failed or unknown outcomes first); the rest are left out to keep this page small. Every
-          attempt is in history.jsonl.
+          failed or unknown outcomes first); the other ${count(others - chosen.length)} are left
+          out to keep this page small. Every attempt is in history.jsonl.
         </p>`
       : null;
   const items = chosen.map(([key, attempts]) => {
@@ -164,7 +164,7 @@ export function renderScenario(
   const patterns =
     scenario.patterns.length === 0
       ? markup`<p class="note">No patterns ran.</p>`
-      : markup`<table>
+      : markup`<div class="wide"><table>
           <thead>
             <tr>
               <th>pattern</th>
@@ -186,7 +186,7 @@ export function renderScenario(
                 </tr>`,
             )}
           </tbody>
-        </table>`;
+        </table></div>`;
   const checks = markup`<ul>
     ${scenario.checks.map((check) => {
       const status = checkStatus(check);

@@ -20,16 +20,19 @@ export const STYLE = markup`<style>
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; }
 main { max-width: 1200px; margin: 0 auto; padding: 0 16px 48px; }
+h3, .message, p code, li code { overflow-wrap: anywhere; }
 h1 { font-size: 22px; margin: 0; }
 h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { font-size: 16px; margin: 0 0 8px; }
 h4 { font-size: 13px; margin: 14px 0 4px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); }
+h4 code { text-transform: none; letter-spacing: normal; overflow-wrap: anywhere; }
 h5 { font-size: 13px; margin: 0 0 6px; }
 a { color: inherit; }
 code, pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 6px 8px; margin: 4px 0; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 32em; overflow: auto; }
 pre.copy { user-select: all; }
 table { border-collapse: collapse; margin: 6px 0; }
+.wide { overflow-x: auto; }
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: var(--panel); }
 .banner { padding: 16px; margin: 0 -16px 16px; border-bottom: 3px solid; }
@@ -44,6 +47,7 @@ dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .note { color: var(--muted); font-size: 12px; }
 .more { color: var(--muted); font-size: 12px; font-style: italic; }
+.matrix thead th { vertical-align: bottom; }
 .matrix td.cell { text-align: center; font-weight: bold; }
 .matrix a { text-decoration: none; display: block; }
 .pass, .sym.pass { color: var(--pass); }
@@ -81,6 +85,9 @@ summary { cursor: pointer; overflow-wrap: anywhere; }
 figure { margin: 8px 0; overflow-x: auto; }
 figcaption { font-size: 12px; color: var(--muted); }
 svg.chart { display: block; max-width: 100%; height: auto; font: 11px ui-monospace, Menlo, Consolas, monospace; }
+/* On a narrow screen a chart shrinks only so far (its text stays 9 px or more), then scrolls in its figure. */
+figure.timeline svg.chart { min-width: 720px; }
+figure.histogram svg.chart { min-width: 480px; }
 svg .label { fill: var(--fg); }
 svg .label.strong { font-weight: bold; }
 svg .axis { fill: var(--muted); }
@@ -96,6 +103,7 @@ svg .hist { fill: #4e79a7; }
 svg .pct { stroke: var(--fail); stroke-dasharray: 3 2; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: baseline; }
 .legend-item { margin-right: 10px; white-space: nowrap; }
+.legend-item.text { white-space: normal; }
 .lane0 { fill: #4e79a7; background: #4e79a7; }
 .lane1 { fill: #f28e2b; background: #f28e2b; }
 .lane2 { fill: #e15759; background: #e15759; }

@@ -1,6 +1,6 @@
 import type { Attempt, ProbeEvent } from '../history/events.js';
 import { markup, type SafeHtml } from './html-escape.js';
-import { ms, niceStep, px } from './html-format.js';
+import { CHART_COLUMN_PX, fitColumns, ms, msResolution, niceStep, px } from './html-format.js';
 import { laneLegend, type LanePalette } from './html-lanes.js';
 import { clip } from './printable.js';
 
@@ -9,7 +9,8 @@ import { clip } from './printable.js';
  * attempt with a bar from its invoke to its completion coloured by lane, an end marker by
  * outcome (the status for ok, ✕ for fail, ? for info, … when no completion was recorded), and
  * the key's probe readings as diamonds on a last row. Every bar and mark has a <title>, which
- * browsers show on hover without any script.
+ * browsers show on hover without any script. A row's label (attempt, lane, tenant) that is wider
+ * than the label column is cut with … and keeps its whole text in a <title> of its own.
  */
 
 export const MAX_TIMELINE_ROWS = 200;
@@ -19,6 +20,8 @@ const RIGHT = 60;
 const ROW = 18;
 const TOP = 24;
 const PLOT = WIDTH - LABEL - RIGHT;
+/** Labels end 8 px left of the plot and keep 2 px from the chart's left edge. */
+export const LABEL_COLUMNS = Math.floor((LABEL - 10) / CHART_COLUMN_PX);
 
 export interface TimelineInput {
   /** Shown above the chart and in its aria-label, e.g. "key k-123". */
@@ -77,7 +80,8 @@ export function renderTimeline(input: TimelineInput, palette: LanePalette): Safe
   const rows = attempts.length + (input.probes.length > 0 ? 1 : 0);
   const height = TOP + rows * ROW + 6;
 
-  const step = niceStep(t1 - t0, 6);
+  // No finer than `ms` shows, so that no two ticks carry the same label.
+  const step = Math.max(niceStep(t1 - t0, 6), msResolution(Math.max(Math.abs(t0), Math.abs(t1))));
   const ticks: SafeHtml[] = [];
   for (let t = Math.ceil(t0 / step) * step; t <= t1 + 1e-9; t += step) {
     ticks.push(
@@ -102,17 +106,17 @@ export function renderTimeline(input: TimelineInput, palette: LanePalette): Safe
             ? '✕'
             : '?';
     const endClass = completion === undefined ? 'open' : completion.type;
-    const label = clip(
-      `${invoke.label} · ${invoke.lane}${invoke.tenant === null ? '' : ` · ${invoke.tenant}`}`,
-      34,
-    );
+    const fullLabel = `${invoke.label} · ${invoke.lane}${invoke.tenant === null ? '' : ` · ${invoke.tenant}`}`;
+    const label = fitColumns(fullLabel, LABEL_COLUMNS);
+    // A cut label ends with … and carries its whole text as its own tooltip.
+    const labelTitle = label.cut ? markup`<title>${fullLabel}</title>` : null;
     const strong = input.highlight?.has(invoke.op) === true ? ' strong' : '';
     const title = `${invoke.op} · ${invoke.label} · lane ${invoke.lane} · ${invoke.pattern}${
       invoke.tenant === null ? '' : ` · tenant ${invoke.tenant}`
     }${invoke.keySent ? '' : ' · key not sent'} · invoke #${invoke.index} at ${ms(invoke.time)} · ${outcomeText(attempt)}`;
     const barClass = `bar ${palette.classOf(invoke.lane)}${completion === undefined ? ' open' : ''}`;
     return markup`<g><title>${title}</title>
-      <text class="label${strong}" x="${LABEL - 8}" y="${y + 12}" text-anchor="end">${label}</text>
+      <text class="label${strong}" x="${LABEL - 8}" y="${y + 12}" text-anchor="end">${labelTitle}${label.text}</text>
       <rect class="${barClass}" x="${x0}" y="${y + 3}" width="${px(x1 - x0)}" height="${ROW - 6}"></rect>
       <text class="end ${endClass}" x="${px(x1 + 4)}" y="${y + 12}">${endMark}</text></g>`;
   });
@@ -146,7 +150,7 @@ export function renderTimeline(input: TimelineInput, palette: LanePalette): Safe
     </svg>
     <figcaption>
       ${laneLegend(palette, lanes)}
-      <span class="legend-item">end: status · ✕ not sent · ? outcome unknown · … no completion${
+      <span class="legend-item text">end: status · ✕ not sent · ? outcome unknown · … no completion${
         input.probes.length > 0 ? ' · ◆ probe reading' : ''
       }</span>
     </figcaption>

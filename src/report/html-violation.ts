@@ -189,6 +189,6 @@ export function renderViolationRows(views: readonly ViolationView[]): SafeHtml |
     ? markup`<p>Expected for all of them: ${first.anomaly.expected}</p>`
     : null;
   return markup`<details class="rows" open><summary>${views.length} more of ${first.scenario.name} · ${first.checker}, one row each</summary>${caption}
-    <table class="rows"><thead><tr><th>key</th><th>kind</th><th>message</th>${sameExpected ? null : markup`<th>expected</th>`}<th>actual</th><th>events</th></tr></thead>
-    <tbody>${rows}</tbody></table></details>`;
+    <div class="wide"><table class="rows"><thead><tr><th>key</th><th>kind</th><th>message</th>${sameExpected ? null : markup`<th>expected</th>`}<th>actual</th><th>events</th></tr></thead>
+    <tbody>${rows}</tbody></table></div></details>`;
 }

@@ -66,7 +66,9 @@ describe('idemproof certify', () => {
     }
     expect(certificate.requirements.filter((r) => r.exercised).length).toBeGreaterThanOrEqual(7);
     expect(stdout).toContain('✓ R1 holds');
-    expect(html).toMatch(/http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;/);
+    expect(html).toMatch(
+      /http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;/,
+    );
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain('CERTIFIED');
   });

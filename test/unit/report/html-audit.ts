@@ -41,6 +41,7 @@ const TAGS = new Set([
   'pre',
   'code',
   'strong',
+  'wbr',
   'details',
   'summary',
   'figure',

@@ -240,6 +240,7 @@ describe('index.html of a large run', () => {
     for (const id of ['v-0-0-0', 'v-0-0-49', 'v-0-0-50', 'v-0-0-19999'])
       expect(page).toContain(`id="${id}"`);
     expect(text).toContain('Timelines for 40 of 5,000 keys without anomalies');
+    expect(text).toContain('the other 4,960 are left out');
     expect(text).toContain('the other 19,950 are one table row each');
     expect(text).toContain('<tr id="v-0-0-19999">');
     auditTags(page);
