@@ -62,6 +62,13 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'idemproof schema > scenario.schema.json',
   ],
   setup: ['# build toxiproxy-server into the tools folder (needs Go)', 'idemproof setup'],
+  clean: [
+    '# remove what a killed run left on the shared Toxiproxy (see first with --dry-run)',
+    'idemproof clean reports/20261124-061502-3fa9 --toxiproxy http://staging-toxiproxy:8474 --dry-run',
+    'idemproof clean reports/20261124-061502-3fa9 --toxiproxy http://staging-toxiproxy:8474',
+    '# every idemproof proxy on a server, of any run',
+    'idemproof clean --all --toxiproxy http://127.0.0.1:8474',
+  ],
   demo: [
     '# the built-in suite against the demo payments API; exit 0',
     'idemproof demo',

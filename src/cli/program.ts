@@ -9,6 +9,7 @@ import { initCommand, type InitCommandOptions } from './init-command.js';
 import { validateCommand, type ValidateCommandOptions } from './validate-command.js';
 import type { Output } from './output.js';
 import { certifyCommand, type CertifyCommandOptions } from './certify-command.js';
+import { cleanCommand, type CleanCommandOptions } from './clean-command.js';
 import { reportCommand, type ReportCommandOptions } from './report-command.js';
 import { setupCommand } from './setup-command.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
@@ -173,6 +174,19 @@ export function createProgram(
     .description('print the JSON Schema of scenario files (for editors)')
     .action(() => {
       output.result(JSON.stringify(scenarioJsonSchema(), null, 2));
+    });
+
+  program
+    .command('clean')
+    .description(
+      'remove the proxies a run left on a shared Toxiproxy (after a kill -9); only idemproof_ names are touched',
+    )
+    .argument('[run]', 'a run folder (its run.json names the run) or a run id from the proxy names')
+    .option('--toxiproxy <url>', 'the Toxiproxy server to clean (default: TOXIPROXY_URL)')
+    .option('--all', 'remove every idemproof proxy on that server, of any run')
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .action(async (run: string | undefined, options: CleanCommandOptions) => {
+      setExitCode(await cleanCommand(run, options, output));
     });
 
   program

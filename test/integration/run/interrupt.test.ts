@@ -192,13 +192,32 @@ describe('interrupting a run', () => {
   );
 
   it(
-    'killed outright (SIGKILL): the history on disk is whole, and `idemproof report` rebuilds every report',
+    'killed outright (SIGKILL): `idemproof clean` removes its proxies, its history is whole, and `idemproof report` rebuilds every report',
     async () => {
       const killed = await runAndStop(demo.target.url, join(folder, 'killed'), 2_500, ['SIGKILL']);
       expect(killed.code).toBeNull();
       const run = await readRunFile(killed.runDir);
-      // Nothing could remove the lanes of a killed process; clean the shared Toxiproxy here.
-      await removeProxies(await proxiesOf(`idemproof_${run.run}`));
+      // Nothing could remove the lanes of a killed process: `idemproof clean` does, and only
+      // this run's proxies (a proxy of another run stays).
+      const bystander = `idemproof_bystander${process.pid}_s0_clean`;
+      await fetch(`${inject('toxiproxyUrl')}/proxies`, {
+        method: 'POST',
+        body: JSON.stringify({ name: bystander, listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }),
+      });
+      const left = await proxiesOf(`idemproof_${run.run}_`);
+      // Killed mid-scenario, with its fault lanes in place.
+      expect(left.length).toBeGreaterThan(0);
+      const toxiproxy = ['--toxiproxy', inject('toxiproxyUrl')];
+      const dry = await runCli(['clean', killed.runDir, ...toxiproxy, '--dry-run']);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(await proxiesOf(`idemproof_${run.run}_`)).toEqual(left);
+      const cleaned = await runCli(['clean', killed.runDir, ...toxiproxy]);
+      expect(cleaned.code, cleaned.stderr).toBe(0);
+      for (const name of left) expect(cleaned.stdout).toContain(name);
+      expect(await proxiesOf(`idemproof_${run.run}_`)).toEqual([]);
+      expect(await proxiesOf(bystander)).toEqual([bystander]);
+      await removeProxies([bystander]);
+      expect((await runCli(['clean', ...toxiproxy])).code).toBe(2);
       const before = await readdir(killed.runDir);
       expect(before).not.toContain('results.json');
       // At most the line being written at the kill can be cut short; every other one parses.
