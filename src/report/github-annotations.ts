@@ -1,0 +1,128 @@
+import { join } from 'node:path';
+import type { Anomaly, CheckResult } from '../check/types.js';
+import type { RunResult, ScenarioResult } from '../run/result.js';
+import { clip, showControls } from './printable.js';
+import { checkStatus, plural, verdictOf } from './verdict.js';
+
+/**
+ * The `::error` and `::warning` workflow commands of the GitHub reporter: one per violation,
+ * escaped by GitHub's rules, capped so a storm of violations cannot flood the log.
+ */
+
+/** Violations listed in the summary, and `::error` annotations, before "and N more". */
+export const SHOWN_VIOLATIONS = 50;
+/** Characters of one field (a message, an expected or actual value) shown. */
+export const FIELD_CHARS = 1000;
+
+/** A violated check's anomaly, or the check alone when it recorded none. */
+export interface Violation {
+  readonly scenario: ScenarioResult;
+  readonly check: CheckResult;
+  readonly anomaly: Anomaly | undefined;
+}
+
+/** Every violation: the first of each violated check, then the rest, so a cap hides no check. */
+export function violationsOf(result: RunResult): Violation[] {
+  const firsts: Violation[] = [];
+  const rest: Violation[] = [];
+  for (const scenario of result.scenarios) {
+    for (const check of scenario.checks) {
+      if (checkStatus(check) !== 'fail') continue;
+      if (check.anomalies.length === 0) firsts.push({ scenario, check, anomaly: undefined });
+      check.anomalies.forEach((anomaly, index) =>
+        (index === 0 ? firsts : rest).push({ scenario, check, anomaly }),
+      );
+    }
+  }
+  return [...firsts, ...rest];
+}
+
+export function noAnomaly(check: CheckResult): string {
+  return `${check.checker} is violated (no anomaly was recorded)`;
+}
+
+// ---------------------------------------------------------------- workflow commands
+
+/** Escapes a workflow command's message as GitHub's toolkit does. */
+export function escapeCommandData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** Escapes a workflow command's property value (`title=`, `file=`): also `:` and `,`. */
+export function escapeCommandProperty(text: string): string {
+  return escapeCommandData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** Text from the run made visible (controls but tab, LF and CR) and cut to FIELD_CHARS. */
+function visible(text: string): string {
+  return clip(showControls(text, 'lines'), FIELD_CHARS);
+}
+
+function workflowCommand(
+  command: 'error' | 'warning',
+  properties: Readonly<Record<string, string | undefined>>,
+  message: string,
+): string {
+  const props = Object.entries(properties)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '')
+    .map(([name, value]) => `${name}=${escapeCommandProperty(visible(value))}`)
+    .join(',');
+  return `::${command}${props === '' ? '' : ` ${props}`}::${escapeCommandData(message)}`;
+}
+
+function violationAnnotation({ scenario, check, anomaly }: Violation): string {
+  const lines =
+    anomaly === undefined
+      ? [noAnomaly(check)]
+      : [
+          anomaly.message,
+          [
+            anomaly.kind,
+            anomaly.key === null ? 'no key' : `key ${anomaly.key}`,
+            anomaly.tenant === null ? null : `tenant ${anomaly.tenant}`,
+          ]
+            .filter((part) => part !== null)
+            .join(' · '),
+          `expected: ${anomaly.expected}`,
+          `actual: ${anomaly.actual}`,
+        ];
+  return workflowCommand(
+    'error',
+    { file: scenario.file, title: `${scenario.name} · ${check.checker}` },
+    lines.map(visible).join('\n'),
+  );
+}
+
+/**
+ * The workflow commands for a run: a `::warning` when the verdict is unknown or the run was cut
+ * short, then one `::error` per violation, at most `max`, then one saying how many more.
+ */
+export function githubAnnotations(
+  result: RunResult,
+  reportDir: string,
+  max: number = SHOWN_VIOLATIONS,
+): string[] {
+  const verdict = verdictOf(result);
+  const lines: string[] = [];
+  if ((result.stopped ?? null) !== null || verdict.state === 'unknown') {
+    lines.push(
+      workflowCommand('warning', { title: `idemproof ${verdict.word}` }, visible(verdict.headline)),
+    );
+  }
+  const violations = violationsOf(result);
+  lines.push(...violations.slice(0, max).map(violationAnnotation));
+  if (violations.length > max) {
+    lines.push(
+      workflowCommand(
+        'error',
+        { title: 'idemproof' },
+        visible(
+          `${plural(violations.length - max, 'more violation')} not annotated; every one is in the report: ${join(reportDir, 'index.html')}`,
+        ),
+      ),
+    );
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------- Markdown
