@@ -116,7 +116,7 @@ export async function createLanes(options: {
   let removing: Promise<void> | undefined;
   const remove = (): Promise<void> =>
     (removing ??= (async () => {
-      unregister();
+      // Registered until every proxy is gone: an exit half-way names the lanes as left behind.
       const failures: unknown[] = [];
       for (const { definition, proxy } of created.values()) {
         await api.removeProxy(proxy).catch((error: unknown) => failures.push(error));
@@ -129,6 +129,7 @@ export async function createLanes(options: {
           });
         }
       }
+      unregister();
       if (failures.length > 0) throw failures[0];
     })());
   const unregister = registerCleanup({

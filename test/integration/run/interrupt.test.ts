@@ -16,6 +16,7 @@ const EXIT_TIMEOUT_MS = 30_000;
 
 interface Stopped {
   readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
   readonly stdout: string;
   readonly runDir: string;
@@ -42,6 +43,7 @@ function runAndStop(
     let stderr = '';
     let runDir = '';
     let signalled = false;
+    let again = false;
     const killer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`the run did not exit within ${EXIT_TIMEOUT_MS} ms:\n${stderr}`));
@@ -54,13 +56,19 @@ function runAndStop(
         signalled = true;
         runDir = named[1];
         setTimeout(() => {
-          signals.forEach((signal, index) => setTimeout(() => child.kill(signal), index * 30));
+          const [first] = signals;
+          if (first !== undefined) child.kill(first);
         }, delayMs);
       }
+      // A second signal goes as soon as the run says it is stopping: while it winds down.
+      if (signals.length > 1 && !again && /received: stopping/.test(stderr)) {
+        again = true;
+        child.kill(signals[1]);
+      }
     });
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(killer);
-      resolve({ code, stdout, stderr, runDir });
+      resolve({ code, signal, stdout, stderr, runDir });
     });
   });
 }
@@ -176,11 +184,11 @@ describe('interrupting a run', () => {
         'SIGINT',
         'SIGINT',
       ]);
-      expect(stopped.code).toBe(130);
+      expect(stopped.code, `${stopped.signal ?? ''}\n${stopped.stderr}`).toBe(130);
       expect(stopped.stderr).toContain('exiting at once');
       const run = await readRunFile(stopped.runDir);
       const left = await proxiesOf(`idemproof_${run.run}`);
-      // Whatever the harness could not remove in 30 ms is named in the message.
+      // Whatever the harness could not remove before the second signal is named in the message.
       if (left.length > 0) expect(stopped.stderr).toContain(`idemproof_${run.run}`);
       else expect(stopped.stderr).toMatch(/May be left behind|Nothing is left behind/);
       await removeProxies(left);
