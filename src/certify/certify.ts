@@ -6,7 +6,7 @@ import { IdemproofError } from '../errors.js';
 import { DEMO_SUITE } from '../cli/demo-command.js';
 import { writeReportFile } from '../report/report-file.js';
 import type { RunResult } from '../run/result.js';
-import { runSuite, type RunOptions, type RunOutcome } from '../run/run.js';
+import { runSuite, shellWord, type RunOptions, type RunOutcome } from '../run/run.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { profileByName, type ProfileName } from '../scenario/profile.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -95,10 +95,6 @@ export function conformanceScenario(scenario: Scenario, profile: ProfileName): S
   };
 }
 
-function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 function certificateOf(
   options: CertifyOptions,
   loaded: LoadedScenario,
@@ -182,8 +178,8 @@ export async function certify(
       profile: options.profile,
       replayCommand: (seed) =>
         [
-          `idemproof certify --profile ${options.profile} --target ${shellQuote(options.target)}`,
-          ...(options.scenario === undefined ? [] : [`--scenario ${shellQuote(loaded.file)}`]),
+          `idemproof certify --profile ${options.profile} --target ${shellWord(options.target)}`,
+          ...(options.scenario === undefined ? [] : [`--scenario ${shellWord(loaded.file)}`]),
           `--seed ${seed}`,
         ].join(' '),
     });

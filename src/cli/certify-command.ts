@@ -1,7 +1,7 @@
 import { certify, formatCertificate } from '../certify/certify.js';
 import { profileByName, type ProfileName } from '../scenario/profile.js';
 import type { Output } from './output.js';
-import { parseBodyLimit, parseLimits, parseSeed, type SafetyOptions } from './parse-options.js';
+import { parseSafety, parseSeed, type SafetyOptions } from './parse-options.js';
 import { exitCodeOf, parseReporters } from './run-command.js';
 
 export interface CertifyCommandOptions extends SafetyOptions {
@@ -28,9 +28,7 @@ export async function certifyCommand(
     reportDir: options.reportDir,
     reporters: parseReporters(options.reporter),
     toxiproxyUrl: options.toxiproxy,
-    limits: parseLimits(options),
-    allowHosts: options.allowHost,
-    bodyLimit: parseBodyLimit(options),
+    ...parseSafety(options),
     out: output.result,
     err: output.error,
     interactive: process.stderr.isTTY,

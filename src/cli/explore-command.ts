@@ -3,8 +3,7 @@ import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
 import {
   parseDuration,
-  parseBodyLimit,
-  parseLimits,
+  parseSafety,
   parseSeed,
   parseWholeNumber,
   type SafetyOptions,
@@ -74,9 +73,7 @@ export async function exploreCommand(
     reportDir: options.reportDir,
     reporters: parseReporters(options.reporter),
     toxiproxyUrl: options.toxiproxy,
-    limits: parseLimits(options),
-    bodyLimit: parseBodyLimit(options),
-    allowHosts: options.allowHost,
+    ...parseSafety(options),
     out: output.result,
     err: output.error,
     interactive: process.stderr.isTTY,

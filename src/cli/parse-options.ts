@@ -1,5 +1,6 @@
 import { IdemproofError } from '../errors.js';
 import type { TrafficLimits } from '../run/gate.js';
+import type { BlastRadiusOptions } from '../run/run.js';
 
 /** A whole number option within [min, max]; the error names the option. */
 export function parseWholeNumber(option: string, value: string, min: number, max: number): number {
@@ -105,5 +106,14 @@ export function parseLimits(options: SafetyOptions): TrafficLimits {
       options.maxDuration === undefined
         ? undefined
         : Math.max(1, parseDuration('--max-duration', options.maxDuration)),
+  };
+}
+
+/** The blast-radius options of run, explore and certify, parsed once for all three. */
+export function parseSafety(options: SafetyOptions): BlastRadiusOptions {
+  return {
+    limits: parseLimits(options),
+    allowHosts: options.allowHost,
+    bodyLimit: parseBodyLimit(options),
   };
 }

@@ -4,7 +4,7 @@ import { DEFAULT_REPORTERS, runSuite, type RunOutcome } from '../run/run.js';
 import { parseShard } from '../run/shard.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
-import { parseBodyLimit, parseLimits, parseSeed, type SafetyOptions } from './parse-options.js';
+import { parseSafety, parseSeed, type SafetyOptions } from './parse-options.js';
 
 export interface RunCommandOptions extends SafetyOptions {
   readonly target?: string;
@@ -81,10 +81,8 @@ export async function runCommand(
     reportDir: options.reportDir,
     reporters: runReporters(options.reporter),
     toxiproxyUrl: options.toxiproxy,
-    limits: parseLimits(options),
-    bodyLimit: parseBodyLimit(options),
+    ...parseSafety(options),
     shard: options.shard === undefined ? undefined : parseShard(options.shard),
-    allowHosts: options.allowHost,
     out: output.result,
     err: output.error,
     interactive: process.stderr.isTTY,

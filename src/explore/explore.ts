@@ -16,8 +16,8 @@ import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import type { LaneName } from '../scenario/schema.js';
 import { executePattern } from '../run/execute.js';
 import { redactorFor } from '../run/redaction.js';
-import { describeLimits, openGate, type StopReason, type TrafficLimits } from '../run/gate.js';
-import { buildResult, newRunId } from '../run/run.js';
+import { describeLimits, openGate, type StopReason } from '../run/gate.js';
+import { buildResult, newRunId, type BlastRadiusOptions } from '../run/run.js';
 import {
   assertScenarioHosts,
   parseTarget,
@@ -44,7 +44,7 @@ export const MODEL_CHECKS = [
   'tenantIsolation',
 ] as const;
 
-export interface ExploreOptions {
+export interface ExploreOptions extends BlastRadiusOptions {
   /** A scenario file; its first scenario is explored. */
   readonly scenario: string;
   readonly target?: string | undefined;
@@ -62,12 +62,6 @@ export interface ExploreOptions {
   readonly shrinkRetries?: number | undefined;
   /** How often the final counterexample is run again to say how reliably it fails. */
   readonly reproductions?: number | undefined;
-  /** Blast-radius limits: request rate, total requests, duration. */
-  readonly limits?: TrafficLimits | undefined;
-  /** Hosts outside loopback that may be sent to (besides the scenario's target.allowHosts). */
-  readonly allowHosts?: readonly string[] | undefined;
-  /** Bytes of each response body kept (default 256 KiB); the digest covers the whole body. */
-  readonly bodyLimit?: number | undefined;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly interactive: boolean;

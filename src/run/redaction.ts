@@ -1,4 +1,4 @@
-import { Redactor } from '../history/redact.js';
+import { REDACTED, Redactor } from '../history/redact.js';
 import { expandEnv } from '../probe/probes.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -66,7 +66,7 @@ export function redactedScenario(scenario: Scenario, redactor: Redactor): Scenar
     Object.fromEntries(
       Object.entries(headers).map(([name, value]) => [
         name,
-        redactor.isSensitiveHeader(name) ? '[redacted]' : value,
+        redactor.isSensitiveHeader(name) ? REDACTED : value,
       ]),
     );
   const json = <T>(value: T): T =>

@@ -7,6 +7,7 @@ import { AttemptClient } from '../client/send.js';
 import { IdemproofError, describeError } from '../errors.js';
 import type { HistoryEvent } from '../history/events.js';
 import { HistoryRecorder } from '../history/recorder.js';
+import { REDACTED } from '../history/redact.js';
 import { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
 import { attemptCount } from '../plan/schedule.js';
 import { startSink, type Sink } from '../probe/sink.js';
@@ -25,7 +26,17 @@ import type { LoadedScenario } from '../scenario/load.js';
 import { redactedScenario, redactorFor } from './redaction.js';
 import { HISTORY_FILE, RUN_FILE_VERSION, writeRunFile } from './run-file.js';
 
-export interface RunOptions {
+/** What keeps a run's traffic within bounds; run, explore and certify take the same. */
+export interface BlastRadiusOptions {
+  /** Blast-radius limits: request rate, total requests, duration. */
+  readonly limits?: TrafficLimits | undefined;
+  /** Hosts outside loopback that may be sent to (besides each scenario's target.allowHosts). */
+  readonly allowHosts?: readonly string[] | undefined;
+  /** Bytes of each response body kept (default 256 KiB); the digest covers the whole body. */
+  readonly bodyLimit?: number | undefined;
+}
+
+export interface RunOptions extends BlastRadiusOptions {
   /** Scenario files or folders. */
   readonly paths: readonly string[];
   /**
@@ -53,12 +64,6 @@ export interface RunOptions {
   readonly interactive: boolean;
   /** The command that replays this run, given its seed (default: the matching `idemproof run`). */
   readonly replayCommand?: (seed: number) => string;
-  /** Blast-radius limits: request rate, total requests, duration. */
-  readonly limits?: TrafficLimits | undefined;
-  /** Hosts outside loopback that may be sent to (besides each scenario's target.allowHosts). */
-  readonly allowHosts?: readonly string[] | undefined;
-  /** Bytes of each response body kept (default 256 KiB); the digest covers the whole body. */
-  readonly bodyLimit?: number | undefined;
   /** Run only this shard's patterns (`--shard i/n`). */
   readonly shard?: Shard | undefined;
 }
@@ -82,7 +87,8 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-function shellQuote(value: string): string {
+/** `value` as one shell word, quoted only when it needs to be (for printed command lines). */
+export function shellWord(value: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -276,15 +282,15 @@ export function buildResult(input: {
     options.replayCommand?.(input.seed) ??
     [
       'idemproof run',
-      ...options.paths.map(shellQuote),
+      ...options.paths.map(shellWord),
       `--seed ${input.seed}`,
-      ...(options.target === undefined ? [] : [`--target ${shellQuote(options.target)}`]),
-      ...(options.profile === undefined ? [] : [`--profile ${shellQuote(options.profile)}`]),
+      ...(options.target === undefined ? [] : [`--target ${shellWord(options.target)}`]),
+      ...(options.profile === undefined ? [] : [`--profile ${shellWord(options.profile)}`]),
       ...(options.shard === undefined
         ? []
         : [`--shard ${options.shard.index}/${options.shard.total}`]),
     ].join(' ')
-  ).replace(/\/\/[^/@\s]*:[^/@\s]*@/g, '//[redacted]@');
+  ).replace(/\/\/[^/@\s]*:[^/@\s]*@/g, `//${REDACTED}@`);
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'idemproof', version: toolVersion() },

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../../src/provision/tools-dir.js';
+import { runCli, type CliResult } from '../../support/cli.js';
 import {
   FORMER_CRASHES,
   editedScenario,
@@ -15,27 +14,12 @@ import {
   yamlishText,
 } from '../../support/scenario-fuzz.js';
 
-const BIN = join(PACKAGE_ROOT, 'dist', 'cli', 'bin.js');
 /** Nothing listens on the discard port: a run that got as far as Toxiproxy would fail there. */
 const NO_TOXIPROXY = 'http://127.0.0.1:9';
 const DOCUMENTS = 20;
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stderr: string;
-}
-
 function cli(args: string[], cwd: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, TOXIPROXY_URL: NO_TOXIPROXY },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
+  return runCli(args, { TOXIPROXY_URL: NO_TOXIPROXY }, cwd);
 }
 
 /** Runs `task` on every item, at most `limit` at a time, results in order. */

@@ -1,24 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../../src/provision/tools-dir.js';
+import { runCli, type CliResult } from '../../support/cli.js';
 import { startDemo, type RunningDemo } from '../../support/demo-target.js';
 
-const BIN = join(PACKAGE_ROOT, 'dist', 'cli', 'bin.js');
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, TOXIPROXY_URL: inject('toxiproxyUrl') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(args, { TOXIPROXY_URL: inject('toxiproxyUrl') });
 }
 
 const SCENARIO = (extra = ''): string => `name: cli payments
