@@ -19,6 +19,18 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      {
+        // Hostile input: slow and dripping targets, hostile scenario modules, special files,
+        // planted secrets, SIGKILL. Each test shows one safety guarantee of the README holds.
+        test: {
+          name: 'hostile',
+          include: ['test/hostile/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
     ],
     maxWorkers: 2,
     // In CI, also a JUnit file, from which .ci/run prints the closing "N passed, N failed" line.

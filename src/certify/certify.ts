@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { IdemproofError } from '../errors.js';
+import { scrubUrls } from '../history/redact.js';
 import { DEMO_SUITE } from '../cli/demo-command.js';
 import { writeReportFile } from '../report/report-file.js';
 import type { RunResult } from '../run/result.js';
@@ -139,7 +140,7 @@ function certificateOf(
     verdict,
     summary,
     profile: { name: options.profile, ...PROFILE_SOURCES[options.profile] },
-    target: options.target,
+    target: scrubUrls(options.target),
     date: result.startedAt,
     tool: result.tool,
     runId: result.runId,

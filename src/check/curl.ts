@@ -45,5 +45,9 @@ export function curlCommand(request: RecordedRequest): string {
     words.push('--data-raw', shellQuote(body));
   }
   words.push('--url', shellQuote(request.targetUrl));
-  return prefix + words.join(' ');
+  const command = prefix + words.join(' ');
+  // A body cut for the record cannot be sent again from it: say so on the line itself.
+  return request.bodyTruncated === true
+    ? `${command} # the body sent was ${request.bodyBytes ?? '?'} bytes (SHA-256 ${request.bodySha256 ?? '?'}); the history kept only its start`
+    : command;
 }

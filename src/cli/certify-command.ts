@@ -2,7 +2,8 @@ import { certify, formatCertificate } from '../certify/certify.js';
 import { profileByName, type ProfileName } from '../scenario/profile.js';
 import type { Output } from './output.js';
 import { parseSafety, parseSeed, type SafetyOptions } from './parse-options.js';
-import { exitCodeOf, parseReporters } from './run-command.js';
+import { FILE_REPORTERS, reporterOption } from './reporter-option.js';
+import { exitCodeOf } from './run-command.js';
 
 export interface CertifyCommandOptions extends SafetyOptions {
   readonly profile: string;
@@ -26,7 +27,7 @@ export async function certifyCommand(
     scenario: options.scenario,
     seed: parseSeed(options.seed),
     reportDir: options.reportDir,
-    reporters: parseReporters(options.reporter),
+    reporters: reporterOption(options.reporter, FILE_REPORTERS) ?? [...FILE_REPORTERS],
     toxiproxyUrl: options.toxiproxy,
     ...parseSafety(options),
     out: output.result,

@@ -1,7 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { IdemproofError } from '../errors.js';
 import { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
+import { readRegistry, sweepEntry } from '../provision/leftovers.js';
+import { stateDir } from '../provision/run-registry.js';
 import { readRunFile } from '../run/run-file.js';
+import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
 
 export interface CleanCommandOptions {
@@ -18,13 +21,7 @@ const OWN_PREFIX = 'idemproof_';
  * run id as printed in proxy names, or every idemproof proxy with `--all`.
  */
 async function prefixOf(run: string | undefined, all: boolean): Promise<string> {
-  if (run === undefined) {
-    if (all) return OWN_PREFIX;
-    throw new IdemproofError(
-      'IDEMPROOF_ERR_USAGE',
-      'clean: name a run folder or a run id (the part after idemproof_ in its proxy names), or pass --all to remove every idemproof proxy',
-    );
-  }
+  if (run === undefined) return OWN_PREFIX;
   if (all) throw new IdemproofError('IDEMPROOF_ERR_USAGE', 'clean: give a run or --all, not both');
   const isFolder = await stat(run).then(
     (info) => info.isDirectory(),
@@ -44,12 +41,23 @@ async function prefixOf(run: string | undefined, all: boolean): Promise<string> 
 /**
  * `idemproof clean [run] --toxiproxy URL`: removes proxies a run left on a shared Toxiproxy
  * (after `kill -9`, say). Only names that start with `idemproof_` are ever touched.
+ * `idemproof clean` alone removes everything that idemproof processes which no longer run
+ * left behind, as the registry lists it (see `sweepLeftovers`).
  */
 export async function cleanCommand(
   run: string | undefined,
   options: CleanCommandOptions,
   output: Output,
 ): Promise<number> {
+  if (run === undefined && options.all !== true) {
+    if (options.toxiproxy !== undefined) {
+      throw new IdemproofError(
+        'IDEMPROOF_ERR_USAGE',
+        'clean --toxiproxy: name a run folder or a run id (the part after idemproof_ in its proxy names), or pass --all to remove every idemproof proxy; `idemproof clean` alone removes what dead idemproof processes left, their proxies included',
+      );
+    }
+    return sweepLeftovers(options.dryRun === true, output);
+  }
   const url = options.toxiproxy ?? process.env.TOXIPROXY_URL;
   if (url === undefined || url.trim() === '') {
     throw new IdemproofError(
@@ -65,13 +73,52 @@ export async function cleanCommand(
     .sort();
   if (names.length === 0) {
     output.result(`nothing to remove: no proxy named ${prefix}* on ${api.url}`);
-    return 0;
+    return EXIT_CODES.ok;
   }
   if (options.dryRun === true) {
     output.result(`would remove ${names.length} proxies from ${api.url}:\n  ${names.join('\n  ')}`);
-    return 0;
+    return EXIT_CODES.ok;
   }
   for (const name of names) await api.removeProxy(name);
   output.result(`removed ${names.length} proxies from ${api.url}:\n  ${names.join('\n  ')}`);
-  return 0;
+  return EXIT_CODES.ok;
+}
+
+/**
+ * Reads the registry of what idemproof processes started and, for every process that no
+ * longer runs, stops its child servers (only when the pid still runs the recorded program),
+ * removes its temporary folders, its proxies and its containers. Processes still running are
+ * left alone. Exits 3 when something could not be removed (its entry is kept for next time).
+ */
+async function sweepLeftovers(dryRun: boolean, output: Output): Promise<number> {
+  const dir = stateDir();
+  const lines: string[] = [];
+  let failures = 0;
+  let dead = 0;
+  for (const found of await readRegistry(dir)) {
+    if (found.state === 'unreadable') {
+      lines.push(`skipped ${found.file}: not a registry entry (${found.reason})`);
+      continue;
+    }
+    const { owner } = found.entry;
+    if (found.state === 'live') {
+      lines.push(`left alone: pid ${owner.pid} (${owner.command}) is still running`);
+      continue;
+    }
+    dead += 1;
+    const swept = await sweepEntry(found.file, found.entry, dryRun);
+    failures += swept.failures;
+    lines.push(
+      `pid ${owner.pid} (${owner.command}, started ${owner.startedAt}) no longer runs:`,
+      ...swept.lines.map((line) => `  ${line}`),
+    );
+  }
+  if (dead === 0)
+    lines.unshift(`nothing to remove: no dead idemproof process left anything (${dir})`);
+  else
+    lines.unshift(
+      `${dryRun ? 'would remove' : 'removed'} what ${dead} dead idemproof process(es) left (${dir}):`,
+    );
+  output.result(lines.join('\n'));
+  return failures === 0 ? EXIT_CODES.ok : EXIT_CODES.infrastructure;
 }

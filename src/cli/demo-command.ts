@@ -4,10 +4,11 @@ import { startDemoStack } from '../demo/stack.js';
 import { redactDatabaseUrl } from '../provision/postgres.js';
 import { join, relative } from 'node:path';
 import { PACKAGE_ROOT } from '../provision/tools-dir.js';
-import { runSuite } from '../run/run.js';
+import { DEFAULT_REPORTERS, runSuite } from '../run/run.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
-import { exitCodeOf, parseReporters } from './run-command.js';
+import { reporterOption } from './reporter-option.js';
+import { exitCodeOf } from './run-command.js';
 import { parseDuration, parseSeed, parseWholeNumber } from './parse-options.js';
 
 export interface DemoCommandOptions {
@@ -49,7 +50,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
     options.processingMs === undefined
       ? DEMO_PROCESSING_MS
       : parseWholeNumber('--processing-ms', options.processingMs, 0, 600_000);
-  const reporters = parseReporters(options.reporter);
+  const reporters = reporterOption(options.reporter, DEFAULT_REPORTERS);
   const seed = parseSeed(options.seed);
   const stopAfterMs =
     options.stopAfter === undefined ? undefined : parseDuration('--stop-after', options.stopAfter);

@@ -14,6 +14,11 @@ export const EXIT_CODES = {
   internal: 4,
   /** Stopped at --max-requests or --max-duration before the plan was done; no violation in what ran. */
   limit: 5,
+  /**
+   * `report` of a run that did not finish (killed, or its machine went down): the reports were
+   * rebuilt from what it recorded, and nothing can tell whether what it did not reach holds.
+   */
+  unfinished: 6,
   /** Interrupted by Ctrl-C (128 + SIGINT); reports hold what was recorded. */
   interrupted: 130,
   /** Stopped by SIGTERM (128 + SIGTERM); reports hold what was recorded. */
@@ -40,4 +45,6 @@ Exit codes:
   3  infrastructure error: target, Toxiproxy, PostgreSQL or effect probe unreachable or failing
   4  internal error in idemproof (please report it)
   5  stopped at --max-requests or --max-duration before the plan was done, no violation so far
+  6  report: the run did not finish (killed or crashed before writing its reports); the
+     reports were rebuilt from what it recorded
 130  interrupted (Ctrl-C); 143 terminated (SIGTERM): reports hold what was recorded`;

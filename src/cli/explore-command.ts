@@ -8,7 +8,7 @@ import {
   parseWholeNumber,
   type SafetyOptions,
 } from './parse-options.js';
-import { parseReporters } from './run-command.js';
+import { FILE_REPORTERS, reporterOption } from './reporter-option.js';
 
 export interface ExploreCommandOptions extends SafetyOptions {
   readonly target?: string;
@@ -71,7 +71,7 @@ export async function exploreCommand(
     seed: parseSeed(options.seed),
     path: options.path,
     reportDir: options.reportDir,
-    reporters: parseReporters(options.reporter),
+    reporters: reporterOption(options.reporter, FILE_REPORTERS) ?? [...FILE_REPORTERS],
     toxiproxyUrl: options.toxiproxy,
     ...parseSafety(options),
     out: output.result,

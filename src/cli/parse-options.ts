@@ -49,6 +49,7 @@ export interface SafetyOptions {
   readonly maxDuration?: string;
   readonly allowHost?: readonly string[];
   readonly bodyLimit?: string;
+  readonly maxReportSize?: string;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -60,6 +61,9 @@ const SIZE_UNITS: Record<string, number> = {
   m: 1024 ** 2,
   mb: 1024 ** 2,
   mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
 };
 
 /** A size such as `65536`, `256KiB` or `4MiB` (k and M are powers of 1024); in bytes. */
@@ -76,7 +80,14 @@ export function parseSize(option: string, value: string, min: number, max: numbe
   return bytes;
 }
 
-/** `--body-limit`: bytes of each response body kept in the history and reports. */
+/** `--max-report-size`: bytes the run's history may take before the run stops. */
+export function parseReportSize(options: SafetyOptions): number | undefined {
+  return options.maxReportSize === undefined
+    ? undefined
+    : parseSize('--max-report-size', options.maxReportSize, 1024 ** 2, 1024 ** 4);
+}
+
+/** `--body-limit`: bytes of each request and response body kept in the history and reports. */
 export function parseBodyLimit(options: SafetyOptions): number | undefined {
   return options.bodyLimit === undefined
     ? undefined
@@ -115,5 +126,6 @@ export function parseSafety(options: SafetyOptions): BlastRadiusOptions {
     limits: parseLimits(options),
     allowHosts: options.allowHost,
     bodyLimit: parseBodyLimit(options),
+    maxReportBytes: parseReportSize(options),
   };
 }

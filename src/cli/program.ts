@@ -30,7 +30,11 @@ function withSafetyOptions(command: Command): Command {
     )
     .option(
       '--body-limit <size>',
-      'keep this much of each response body (e.g. 1MiB; default 256KiB); the SHA-256 always covers all of it',
+      'keep this much of each request and response body (e.g. 1MiB; default 256KiB); the SHA-256 always covers all of it',
+    )
+    .option(
+      '--max-report-size <size>',
+      'stop the run (exit 5) before its history passes this size (default 256MiB), so the run folder stays within it',
     );
 }
 
@@ -96,7 +100,10 @@ export function createProgram(
     .option('--seed <n>', 'seed of the generator')
     .option('--path <path>', 'with --seed: replay exactly one counterexample')
     .option('--report-dir <dir>', 'folder that receives <run-id>/ for a counterexample', 'reports')
-    .option('--reporter <list>', 'comma-separated: html,junit,json', 'html,junit,json')
+    .option(
+      '--reporter <list>',
+      'comma-separated: html,junit,json,github (default: html,junit,json, plus github when GITHUB_ACTIONS=true)',
+    )
     .option('--toxiproxy <url>', 'use this Toxiproxy server')
     .action(async (scenario: string, options: ExploreCommandOptions) => {
       setExitCode(await exploreCommand(scenario, options, output));
@@ -105,7 +112,7 @@ export function createProgram(
   program
     .command('report')
     .description(
-      "rebuild every report of a run from its folder's run.json and history.jsonl (also after a crash or a kill)",
+      "rebuild every report of a run from its folder's run.json and history.jsonl (also after a crash or a kill: exit 6 for a run that did not finish)",
     )
     .argument(
       '<run-dir...>',
@@ -113,7 +120,7 @@ export function createProgram(
     )
     .option(
       '--reporter <list>',
-      'comma-separated: terminal,html,junit,json,github (default: those of the run)',
+      'comma-separated: terminal,html,junit,json,github (default: those of the run, plus github when GITHUB_ACTIONS=true)',
     )
     .option('--out <dir>', 'with merge: the merged run folder (default reports/merged-<time>)')
     .action(async (runDirs: string[], options: ReportCommandOptions) => {
@@ -135,7 +142,10 @@ export function createProgram(
     )
     .option('--seed <n>', 'seed of the plan')
     .option('--report-dir <dir>', 'folder that receives <run-id>/ with certificate.html', 'reports')
-    .option('--reporter <list>', 'comma-separated: terminal,html,junit,json', 'html,junit,json')
+    .option(
+      '--reporter <list>',
+      'comma-separated: terminal,html,junit,json,github (default: html,junit,json, plus github when GITHUB_ACTIONS=true)',
+    )
     .option('--toxiproxy <url>', 'use this Toxiproxy server')
     .action(async (options: CertifyCommandOptions) => {
       setExitCode(await certifyCommand(options, output));
@@ -179,10 +189,16 @@ export function createProgram(
   program
     .command('clean')
     .description(
-      'remove the proxies a run left on a shared Toxiproxy (after a kill -9); only idemproof_ names are touched',
+      'remove what idemproof processes that no longer run left behind (after a kill -9): their child servers, temporary folders, proxies and containers; with a run or --all, the proxies on a shared Toxiproxy (only idemproof_ names are touched)',
     )
-    .argument('[run]', 'a run folder (its run.json names the run) or a run id from the proxy names')
-    .option('--toxiproxy <url>', 'the Toxiproxy server to clean (default: TOXIPROXY_URL)')
+    .argument(
+      '[run]',
+      'a run folder (its run.json names the run) or a run id from the proxy names; needs --toxiproxy',
+    )
+    .option(
+      '--toxiproxy <url>',
+      'with a run or --all: the Toxiproxy server to clean (default: TOXIPROXY_URL)',
+    )
     .option('--all', 'remove every idemproof proxy on that server, of any run')
     .option('--dry-run', 'list what would be removed, remove nothing')
     .action(async (run: string | undefined, options: CleanCommandOptions) => {
@@ -206,7 +222,10 @@ export function createProgram(
     )
     .option('--seed <n>', 'seed of the suite plan')
     .option('--report-dir <dir>', 'folder that receives <run-id>/', 'reports')
-    .option('--reporter <list>', 'comma-separated: terminal,html,junit,json,github')
+    .option(
+      '--reporter <list>',
+      'comma-separated: terminal,html,junit,json,github (default: terminal,html,junit,json, plus github when GITHUB_ACTIONS=true)',
+    )
     .option('--flaw <name>', 'turn on one realistic idempotency mistake in the demo target', 'none')
     .option('--port <port>', 'port of the demo target (0 picks a free one)', '0')
     .option(

@@ -1,9 +1,8 @@
-import { IdemproofError } from '../errors.js';
-import { REPORTER_NAMES } from '../report/registry.js';
 import { DEFAULT_REPORTERS, runSuite, type RunOutcome } from '../run/run.js';
 import { parseShard } from '../run/shard.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
+import { reporterOption } from './reporter-option.js';
 import { parseSafety, parseSeed, type SafetyOptions } from './parse-options.js';
 
 export interface RunCommandOptions extends SafetyOptions {
@@ -16,33 +15,14 @@ export interface RunCommandOptions extends SafetyOptions {
   readonly shard?: string;
 }
 
-export function parseReporters(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const names = value
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  const unknown = names.filter((name) => !(REPORTER_NAMES as readonly string[]).includes(name));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new IdemproofError(
-      'IDEMPROOF_ERR_USAGE',
-      `--reporter '${value}': expected a comma-separated list of ${REPORTER_NAMES.join(', ')}`,
-    );
-  }
-  return names;
-}
+export { parseReporters } from './reporter-option.js';
 
-/**
- * The reporters of `idemproof run`: those of `--reporter` when given; otherwise runSuite's
- * defaults, plus `github` when GITHUB_ACTIONS is "true" (GitHub sets it in every job), so a
- * workflow gets annotations and a step summary without asking.
- */
+/** The reporters of `idemproof run`, by the rule every command follows (`reporterOption`). */
 export function runReporters(
   value: string | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string[] | undefined {
-  if (value !== undefined || env.GITHUB_ACTIONS !== 'true') return parseReporters(value);
-  return [...DEFAULT_REPORTERS, 'github'];
+  return reporterOption(value, DEFAULT_REPORTERS, env);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { relative, resolve } from 'node:path';
 import { IdemproofError, isIdemproofError } from '../errors.js';
 import { attemptCount } from '../plan/schedule.js';
 import { assertScenarioHosts, planFor } from '../run/run-scenario.js';
-import { collectScenarioFiles, loadScenarioFile } from '../scenario/load.js';
+import { displayPath } from '../scenario/files.js';
+import { findScenarioFiles, loadScenarioFile, printable } from '../scenario/load.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
 
@@ -20,12 +20,19 @@ export interface ValidatedScenario {
   readonly notes: readonly string[];
 }
 
-/** The verdict on one scenario file (or on a path that named no scenario file). */
+/**
+ * The verdict on one scenario file (or on a path that named no scenario file), or a module in
+ * a scanned folder that the naming rule left out: `skipped` says why; it was not run, and it
+ * counts as neither valid nor invalid.
+ */
 export interface FileValidation {
+  /** Path relative to the working directory, as is (JSON escapes it; text output escapes it). */
   readonly file: string;
   readonly valid: boolean;
   /** Why the file is not valid: the loader's or planner's message (file:line:col …). */
   readonly error?: string;
+  /** Why the file was not loaded: it is not named as a scenario (e.g. helpers.ts). */
+  readonly skipped?: string;
   readonly scenarios: readonly ValidatedScenario[];
 }
 
@@ -49,13 +56,16 @@ export async function validateFiles(
   const results: FileValidation[] = [];
   const names = new Map<string, string>();
   for (const path of paths) {
-    const files = await refusal(path, () => collectScenarioFiles([path]));
-    if (!Array.isArray(files)) {
-      results.push(files);
+    const found = await refusal(path, () => findScenarioFiles([path]));
+    if ('valid' in found) {
+      results.push(found);
       continue;
     }
-    for (const file of files) {
+    for (const file of found.files) {
       results.push(await validateFile(file, allowHosts, names));
+    }
+    for (const { file, reason } of found.skipped) {
+      results.push({ file, valid: true, skipped: reason, scenarios: [] });
     }
   }
   return results;
@@ -77,7 +87,7 @@ async function validateFile(
       if (other !== undefined) {
         throw new IdemproofError(
           'IDEMPROOF_ERR_SCENARIO',
-          `${entry.file}: scenario name '${name}' is also used by ${other}; names must be unique in a run`,
+          `${printable(entry.file)}: scenario name '${printable(name)}' is also used by ${printable(other)}; names must be unique in a run`,
         );
       }
       own.set(name, entry.file);
@@ -90,7 +100,7 @@ async function validateFile(
     });
   });
   if (!Array.isArray(checked)) return checked;
-  const file = relativeFile(path);
+  const file = displayPath(path);
   for (const scenario of checked) names.set(scenario.name, file);
   return { file, valid: true, scenarios: checked };
 }
@@ -101,21 +111,22 @@ async function refusal<T>(path: string, task: () => Promise<T>): Promise<T | Fil
     return await task();
   } catch (error) {
     if (!isIdemproofError(error)) throw error;
-    return { file: relativeFile(path), valid: false, error: error.message, scenarios: [] };
+    return { file: displayPath(path), valid: false, error: error.message, scenarios: [] };
   }
 }
 
-/** The path as the loader names it: relative to the working directory. */
-function relativeFile(path: string): string {
-  return relative(process.cwd(), resolve(path)) || path;
-}
-
-/** "✓ file (N patterns, M attempts planned)" or "✗ file" and the error, then a total. */
+/**
+ * "✓ file (N patterns, M attempts planned)", "✗ file" and the error, or "- file (skipped: …)",
+ * then a total. File names are escaped: a name with a newline or an escape sequence prints as
+ * one harmless line.
+ */
 export function formatValidation(results: readonly FileValidation[]): string {
   const lines = results.flatMap((result) => {
+    const file = printable(result.file);
+    if (result.skipped !== undefined) return [`- ${file} (skipped: ${printable(result.skipped)})`];
     if (!result.valid) {
       const error = (result.error ?? 'invalid').split('\n').map((line) => `    ${line}`);
-      return [`✗ ${result.file}`, ...error];
+      return [`✗ ${file}`, ...error];
     }
     const patterns = result.scenarios.reduce((sum, scenario) => sum + scenario.patterns, 0);
     const attempts = result.scenarios.reduce((sum, scenario) => sum + scenario.attempts, 0);
@@ -124,15 +135,18 @@ export function formatValidation(results: readonly FileValidation[]): string {
       scenario.notes.map((note) => `    note: ${note}`),
     );
     return [
-      `✓ ${result.file} (${count}${plural(patterns, 'pattern')}, ${plural(attempts, 'attempt')} planned)`,
+      `✓ ${file} (${count}${plural(patterns, 'pattern')}, ${plural(attempts, 'attempt')} planned)`,
       ...notes,
     ];
   });
+  const checked = results.filter((result) => result.skipped === undefined).length;
+  const skipped = results.length - checked;
   const invalid = results.filter((result) => !result.valid).length;
   lines.push(
-    invalid === 0
-      ? `${plural(results.length, 'file')} valid`
-      : `${invalid} of ${plural(results.length, 'file')} invalid`,
+    (invalid === 0
+      ? `${plural(checked, 'file')} valid`
+      : `${invalid} of ${plural(checked, 'file')} invalid`) +
+      (skipped === 0 ? '' : `, ${skipped} skipped (not named *.scenario.<ext>, not run)`),
   );
   return lines.join('\n');
 }

@@ -5,13 +5,8 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import type { RecordedResponse } from '../history/events.js';
-import {
-  errorCodeOf,
-  interrupted,
-  readBody,
-  type AttemptRequest,
-  type AttemptResult,
-} from './send.js';
+import { startDeadline } from './deadline.js';
+import { attemptErrorOf, readBody, type AttemptRequest, type AttemptResult } from './send.js';
 
 /**
  * Last-byte synchronisation (the technique of Turbo Intruder's single-packet attack, for
@@ -20,8 +15,9 @@ import {
  * target sees the requests complete within microseconds of each other, not milliseconds.
  *
  * Must not: put two requests of one burst on one connection, reuse connections through
- * faulted lanes, or send a request whose body is empty this way (there is no last body byte
- * to hold back: the caller sends those plainly).
+ * faulted lanes, send a request whose body is empty this way (there is no last body byte
+ * to hold back: the caller sends those plainly), let a request or its response body run past
+ * its timeout, or add a listener per request to the stop signal (`deadline.ts` has one).
  */
 export interface SyncedBurstResult {
   readonly results: readonly AttemptResult[];
@@ -108,32 +104,30 @@ function prepare(
     setHost: false,
     agent: agent ?? false,
   });
-  const timer = setTimeout(
-    () =>
-      request.destroy(
-        Object.assign(new Error(`no response within ${attempt.timeoutMs} ms`), {
-          name: 'TimeoutError',
-        }),
-      ),
-    attempt.timeoutMs,
-  );
-  const onStop = (): void => {
-    request.destroy(new Error('stopped'));
+  // One deadline for connecting, headers and body: on abort it destroys the request and any
+  // response still arriving, so a dripping or never-ending body is cut at the timeout too.
+  const deadline = startDeadline(attempt.timeoutMs, stop);
+  let response: IncomingMessage | undefined;
+  const cut = (): void => {
+    const reason: unknown = deadline.signal.reason;
+    const error = reason instanceof Error ? reason : new Error('stopped');
+    request.destroy(error);
+    response?.destroy(error);
   };
-  if (stop?.aborted === true) queueMicrotask(onStop);
-  else stop?.addEventListener('abort', onStop, { once: true });
+  if (deadline.signal.aborted) queueMicrotask(cut);
+  else deadline.signal.addEventListener('abort', cut, { once: true });
   const result = new Promise<AttemptResult>((resolve) => {
     const fail = (error: unknown): void => {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', onStop);
-      const { code, message } = stop?.aborted === true ? interrupted(stop) : errorCodeOf(error);
+      deadline.settle();
+      const { code, message } = attemptErrorOf(error, deadline, stop);
       resolve({ kind: 'error', code, message, durationMs: elapsed(started) });
     };
-    request.once('error', fail);
-    request.once('response', (response) => {
-      readResponse(response, bodyLimit).then((recorded) => {
-        clearTimeout(timer);
-        stop?.removeEventListener('abort', onStop);
+    // `on`, not `once`: a request destroyed after its response may report a second error.
+    request.on('error', fail);
+    request.once('response', (answer) => {
+      response = answer;
+      readResponse(answer, bodyLimit).then((recorded) => {
+        deadline.settle();
         resolve({ kind: 'response', response: recorded, durationMs: elapsed(started) });
       }, fail);
     });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { HeaderList, RecordedResponse } from '../history/events.js';
+import { startDeadline, type Deadline } from './deadline.js';
 
 /** How much of a response body is kept as text by default; the hash always covers all of it. */
 export const BODY_RECORD_LIMIT = 256 * 1024;
@@ -30,12 +31,14 @@ export type AttemptResult =
  * Sends attempts with undici and reports what happened, never judging it. Clean attempts share
  * a keep-alive pool; faulted ones each get their own connection, closed afterwards.
  *
- * Must not: retry, follow redirects, or throw for a network failure (it is a result).
+ * Must not: retry, follow redirects, throw for a network failure (it is a result), or let an
+ * attempt run past its timeout (headers and body: the deadline of `deadline.ts` cuts both).
  */
 export class AttemptClient {
   /**
    * `stop`: when it aborts (the run is interrupted or hit a limit), requests in flight end at
-   * once as errors with code INTERRUPTED: their outcome is unknown.
+   * once as errors with code INTERRUPTED: their outcome is unknown. It gets one listener for
+   * all attempts (see `deadline.ts`), never one per attempt.
    */
   constructor(
     private readonly options: {
@@ -62,6 +65,9 @@ export class AttemptClient {
     const started = performance.now();
     const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000;
     const dispatcher: Dispatcher = attempt.freshConnection ? this.fresh : this.pooled;
+    // Covers headers and body: aborting it destroys a body still arriving (a drip, or a
+    // chunked body that never ends), so the attempt ends at its timeout whatever GC does.
+    const deadline = startDeadline(attempt.timeoutMs, this.options.stop);
     try {
       const response = await request(attempt.url, {
         method: attempt.method,
@@ -69,7 +75,7 @@ export class AttemptClient {
         body: attempt.body ?? undefined,
         dispatcher,
         reset: attempt.freshConnection,
-        signal: withStop(AbortSignal.timeout(attempt.timeoutMs), this.options.stop),
+        signal: deadline.signal,
         headersTimeout: attempt.timeoutMs + 1000,
         bodyTimeout: attempt.timeoutMs + 1000,
       });
@@ -80,10 +86,10 @@ export class AttemptClient {
         durationMs: elapsed(),
       };
     } catch (error) {
-      const { code, message } = this.options.stop?.aborted
-        ? interrupted(this.options.stop)
-        : errorCodeOf(error);
+      const { code, message } = attemptErrorOf(error, deadline, this.options.stop);
       return { kind: 'error', code, message, durationMs: elapsed() };
+    } finally {
+      deadline.settle();
     }
   }
 
@@ -93,9 +99,20 @@ export class AttemptClient {
   }
 }
 
-/** The timeout signal, also aborted by `stop` when there is one. */
-export function withStop(timeout: AbortSignal, stop: AbortSignal | undefined): AbortSignal {
-  return stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
+/**
+ * What a failed attempt is recorded with: INTERRUPTED when the run stopped, TIMEOUT when its
+ * deadline ran out (whatever error the cut produced), else the error's own code.
+ */
+export function attemptErrorOf(
+  error: unknown,
+  deadline: Pick<Deadline, 'timedOut'>,
+  stop: AbortSignal | undefined,
+): { code: string; message: string } {
+  if (stop?.aborted === true) return interrupted(stop);
+  if (deadline.timedOut) {
+    return { code: 'TIMEOUT', message: error instanceof Error ? error.message : String(error) };
+  }
+  return errorCodeOf(error);
 }
 
 /** The error an attempt cut short by the run stopping is recorded with. */

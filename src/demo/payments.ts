@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { withDeadline } from '../client/deadline.js';
 import { HttpProblem, jsonResponse, type StoredResponse } from './http-io.js';
 import type { Operation } from './idempotency.js';
 
@@ -63,16 +64,23 @@ function isLoopbackUrl(value: unknown): boolean {
   }
 }
 
-/** Tells the webhook about a committed payment; failures are ignored, as a real notifier would retry. */
+const NOTIFY_TIMEOUT_MS = 2000;
+
+/**
+ * Tells the webhook about a committed payment; failures are ignored, as a real notifier would
+ * retry. Must not outlive 2 s: the deadline (never `AbortSignal.timeout`, which a garbage
+ * collection can drop) holds until the call settles.
+ */
 function notify(url: string, payment: { id: string; key: string | undefined }): void {
-  void fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ payment_id: payment.id, idempotency_key: payment.key ?? null }),
-    signal: AbortSignal.timeout(2000),
-  })
-    .then((response) => response.body?.cancel())
-    .catch(() => undefined);
+  void withDeadline(NOTIFY_TIMEOUT_MS, async (signal) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payment_id: payment.id, idempotency_key: payment.key ?? null }),
+      signal,
+    });
+    await response.body?.cancel();
+  }).catch(() => undefined);
 }
 
 function paymentJson(row: PaymentRow): Record<string, unknown> {

@@ -76,18 +76,21 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
 
     const api = new ToxiproxyApi(toxiproxy.url);
     const proxyPrefix = newRunPrefix('demo');
-    const cleanProxy = await api.createProxy({
-      name: `${proxyPrefix}_clean`,
-      upstream: `127.0.0.1:${target.port}`,
-    });
-    const removeProxy = (): Promise<void> => api.removeProxy(cleanProxy.name);
+    const proxyName = `${proxyPrefix}_clean`;
+    const removeProxy = (): Promise<void> => api.removeProxy(proxyName);
+    // Registered before it exists, so a kill at any moment leaves it findable.
     const unregisterProxy = registerCleanup({
-      name: `proxy ${cleanProxy.name} on Toxiproxy ${api.url}`,
+      name: `proxy ${proxyName} on Toxiproxy ${api.url}`,
       run: removeProxy,
+      resource: { kind: 'proxies', toxiproxy: api.url, prefix: proxyPrefix },
     });
     stops.push(async () => {
       unregisterProxy();
       await removeProxy();
+    });
+    const cleanProxy = await api.createProxy({
+      name: proxyName,
+      upstream: `127.0.0.1:${target.port}`,
     });
 
     let stopping: Promise<void> | undefined;

@@ -19,7 +19,7 @@ import { redactorFor } from '../run/redaction.js';
 import { describeLimits, openGate, type StopReason } from '../run/gate.js';
 import { buildResult, newRunId, type BlastRadiusOptions } from '../run/run.js';
 import {
-  assertScenarioHosts,
+  assertRunHosts,
   parseTarget,
   preflight,
   preflightVars,
@@ -136,7 +136,11 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   const seed = options.seed ?? randomInt(0, 2 ** 31);
   const targetBase = (options.target ?? scenario.target.baseUrl).replace(/\/+$/, '');
   const target = parseTarget(targetBase);
-  assertScenarioHosts(loaded, options.target, options.allowHosts ?? []);
+  await assertRunHosts([loaded], {
+    targetOverride: options.target,
+    allowHosts: options.allowHosts ?? [],
+    toxiproxyUrl: options.toxiproxyUrl,
+  });
   const redactor = redactorFor([loaded], options.target);
   const explorationId = randomBytes(4).toString('hex');
 
@@ -185,7 +189,10 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
 
     const runOnce = async (schedule: Schedule): Promise<RunVerdict> => {
       const run = randomBytes(4).toString('hex');
-      const recorder = new HistoryRecorder(undefined, { redactor });
+      const recorder = new HistoryRecorder(undefined, {
+        redactor,
+        requestBodyLimit: options.bodyLimit,
+      });
       const plan = planSchedule(schedule, scenario, profile, { run, seed });
       await executePattern(
         {

@@ -34,7 +34,15 @@ export interface RecordedRequest {
   /** The same request addressed to the target directly: what a curl reproduction uses. */
   readonly targetUrl: string;
   readonly headers: HeaderList;
+  /** The body as sent, or its first bytes when it was longer than the recording limit. */
   readonly body: string | null;
+  /**
+   * Set only when the body was cut for the record (the request itself went out whole): its
+   * size in bytes and the SHA-256 (hex) of all of it, as for responses.
+   */
+  readonly bodyBytes?: number;
+  readonly bodySha256?: string;
+  readonly bodyTruncated?: true;
 }
 
 export interface RecordedResponse {

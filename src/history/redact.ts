@@ -13,6 +13,107 @@ export const ALWAYS_REDACTED_HEADERS = [
 
 export const REDACTED = '[redacted]';
 
+/**
+ * Query parameters whose values are credentials unless a scenario says otherwise
+ * (`redact.publicQueryParams`); matched case-insensitively, in every URL of every text.
+ */
+export const CREDENTIAL_QUERY_PARAMS = [
+  'token',
+  'access_token',
+  'api_key',
+  'key',
+  'signature',
+  'sig',
+  'password',
+] as const;
+
+/** The authority of a URL, from after `://` to the path, query, fragment or a space. */
+const AUTHORITY = /[^\s/?#"'<>`]*/y;
+
+/** A template placeholder ({{key}}) or environment reference (${NAME}) is not a secret. */
+const REFERENCE = /^(?:\{\{\s*\w+\s*\}\}|\$\{\w+\})$/;
+
+/**
+ * `text` with the userinfo of every URL (`user:password@`) and the value of every listed
+ * query parameter replaced by [redacted]. The one place URLs are cleaned: the Redactor, the
+ * run result and the certificate all call it. `onSecret` receives each password removed, so
+ * the caller can hunt for other copies. Query values are not handed on: a `key` parameter
+ * often holds an idempotency key, which must stay readable in the rest of the history.
+ * Placeholders ({{key}}, ${NAME}) are kept: they are not values.
+ */
+export function scrubUrls(
+  text: string,
+  queryParams: readonly string[] = CREDENTIAL_QUERY_PARAMS,
+  onSecret: (secret: string) => void = () => undefined,
+): string {
+  let result = text.includes('@') ? scrubUserinfo(text, onSecret) : text;
+  if (queryParams.length > 0 && result.includes('=')) result = scrubQuery(result, queryParams);
+  return result;
+}
+
+/** `text` with the userinfo of every `scheme://userinfo@host` replaced; one scan per `://`. */
+function scrubUserinfo(text: string, onSecret: (secret: string) => void): string {
+  let result = '';
+  let copied = 0;
+  for (let at = text.indexOf('://'); at >= 0; at = text.indexOf('://', at + 3)) {
+    AUTHORITY.lastIndex = at + 3;
+    const authority = AUTHORITY.exec(text)?.[0] ?? '';
+    // The userinfo runs to the last @ of the authority, as URL parsers read it.
+    const userinfo = authority.slice(0, Math.max(0, authority.lastIndexOf('@')));
+    if (!authority.includes('@') || userinfo === REDACTED) continue;
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0) onSecret(userinfo.slice(colon + 1));
+    result += `${text.slice(copied, at + 3)}${REDACTED}`;
+    copied = at + 3 + userinfo.length;
+  }
+  return copied === 0 ? text : result + text.slice(copied);
+}
+
+/** `?`, `&` or `;`. */
+function isQuerySeparator(code: number): boolean {
+  return code === 0x3f || code === 0x26 || code === 0x3b;
+}
+
+/** A query value: up to the next parameter, the fragment, a space or a quote. */
+const QUERY_VALUE = /[^&#\s"'<>`]*/y;
+
+/** Lower-cased names, per list (the lists are constants or a Redactor's own). */
+const queryNames = new WeakMap<
+  readonly string[],
+  { names: Set<string>; lengths: Set<number>; longest: number }
+>();
+
+/**
+ * `text` with the value of every `?name=`, `&name=` or `;name=` whose name is listed
+ * (case-insensitive) replaced. Walks the `=` signs, which bodies hold few of: a regular
+ * expression over a 256 KiB body costs ten times more.
+ */
+function scrubQuery(text: string, queryParams: readonly string[]): string {
+  let wanted = queryNames.get(queryParams);
+  if (wanted === undefined) {
+    const names = new Set(queryParams.map((name) => name.toLowerCase()));
+    const lengths = new Set([...names].map((name) => name.length));
+    wanted = { names, lengths, longest: Math.max(...lengths) };
+    queryNames.set(queryParams, wanted);
+  }
+  let result = '';
+  let copied = 0;
+  for (let equals = text.indexOf('='); equals >= 0; equals = text.indexOf('=', equals + 1)) {
+    // The name starts after a separator at most `longest` characters back.
+    const from = Math.max(0, equals - wanted.longest - 1);
+    let start = equals - 1;
+    while (start >= from && !isQuerySeparator(text.charCodeAt(start))) start -= 1;
+    if (start < from || !wanted.lengths.has(equals - start - 1)) continue;
+    if (!wanted.names.has(text.slice(start + 1, equals).toLowerCase())) continue;
+    QUERY_VALUE.lastIndex = equals + 1;
+    const value = QUERY_VALUE.exec(text)?.[0] ?? '';
+    if (value === '' || value === REDACTED || REFERENCE.test(value)) continue;
+    result += `${text.slice(copied, equals + 1)}${REDACTED}`;
+    copied = equals + 1 + value.length;
+  }
+  return copied === 0 ? text : result + text.slice(copied);
+}
+
 /** Secret values shorter than this are not searched for elsewhere (too many false hits). */
 const MIN_SECRET_LENGTH = 6;
 
@@ -21,6 +122,8 @@ export interface RedactionRules {
   readonly headers?: readonly string[];
   /** JSON field names whose values are redacted in request and response bodies. */
   readonly jsonFields?: readonly string[];
+  /** Query parameters redacted in every URL (case-insensitive; default CREDENTIAL_QUERY_PARAMS). */
+  readonly queryParams?: readonly string[];
 }
 
 /**
@@ -28,10 +131,10 @@ export interface RedactionRules {
  * recorded, so every report, the terminal and curl lines (all built from the history) are
  * clean by construction.
  *
- * Two layers: by name (sensitive headers, listed JSON fields) and by value: every secret
- * value seen in a sensitive header or field is remembered, and any later occurrence of it
- * in any recorded text (a body that echoes the token, an error message, a URL) is replaced
- * too. Request bodies and headers are redacted after the request was sent: the target
+ * Three layers: URLs (userinfo and credential query parameters, by `scrubUrls`), names
+ * (sensitive headers, listed JSON fields) and values: every secret value seen in a sensitive
+ * header, a field or a URL's password is remembered, and any later occurrence of it in any
+ * recorded text (a body that echoes the token, an error message) is replaced too. Request bodies and headers are redacted after the request was sent: the target
  * always gets the real values.
  *
  * Must not: change anything but secret values, or leave the value of a listed header or
@@ -40,6 +143,7 @@ export interface RedactionRules {
 export class Redactor {
   private readonly headerNames: ReadonlySet<string>;
   private readonly fields: ReadonlySet<string>;
+  private readonly queryParams: readonly string[];
   private readonly secrets = new Set<string>();
   private pattern: RegExp | undefined;
 
@@ -49,6 +153,7 @@ export class Redactor {
       ...(rules.headers ?? []).map((name) => name.toLowerCase()),
     ]);
     this.fields = new Set(rules.jsonFields ?? []);
+    this.queryParams = rules.queryParams ?? CREDENTIAL_QUERY_PARAMS;
   }
 
   /** Remembers a secret value (and, for "Bearer xyz", the token alone). */
@@ -75,11 +180,22 @@ export class Redactor {
     }
   }
 
-  /** `text` with every known secret value replaced. */
+  /** `text` with URL credentials and every known secret value replaced. */
   scrub(text: string): string {
-    if (this.pattern === undefined || text.length < MIN_SECRET_LENGTH) return text;
+    const clean = scrubUrls(text, this.queryParams, (password) => this.learnPassword(password));
+    if (this.pattern === undefined || clean.length < MIN_SECRET_LENGTH) return clean;
     this.pattern.lastIndex = 0;
-    return this.pattern.test(text) ? text.replace(this.pattern, REDACTED) : text;
+    return this.pattern.test(clean) ? clean.replace(this.pattern, REDACTED) : clean;
+  }
+
+  /** Remembers a password as written in a URL and percent-decoded. */
+  learnPassword(password: string): void {
+    this.learn(password);
+    try {
+      this.learn(decodeURIComponent(password));
+    } catch {
+      // Not valid percent-encoding: the raw text is all there is.
+    }
   }
 
   isSensitiveHeader(name: string): boolean {

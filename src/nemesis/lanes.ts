@@ -7,6 +7,9 @@ import type { Toxic, ToxiproxyApi } from './toxiproxy-api.js';
  * Fault lanes: several proxies to the same upstream, each with fixed toxics installed before
  * any traffic, at toxicity 1. A pattern picks the lane per attempt, so the fate of an attempt
  * is chosen by the seeded plan, never by Toxiproxy's dice (which are per connection).
+ *
+ * Must not: let a blackholed attempt see any byte or close before its own timeout, or leave a
+ * proxy (and the connections it holds) on the Toxiproxy server after `remove()`.
  */
 export interface LaneDefinition {
   readonly name: LaneName;
@@ -16,6 +19,13 @@ export interface LaneDefinition {
   /** Faulted lanes use one request per connection, so a fault never leaks into the next one. */
   readonly freshConnection: boolean;
 }
+
+/**
+ * How long the blackhole lane holds back the target's close: longer than the longest attempt
+ * timeout a scenario accepts (1 h). Toxiproxy keeps each held connection open until then or
+ * until the lane's proxy is removed (at scenario end), which closes them all at once.
+ */
+export const BLACKHOLE_HOLD_CLOSE_MS = 3_600_000 + 60_000;
 
 export function laneDefinition(name: LaneName, options: { slowMs: number }): LaneDefinition {
   const lane = (toxics: Toxic[], delivers: 'always' | 'never' = 'always'): LaneDefinition => ({
@@ -49,8 +59,19 @@ export function laneDefinition(name: LaneName, options: { slowMs: number }): Lan
         'never',
       );
     case 'blackhole':
+      // `timeout` 0 drops every response byte, but closes the client side as soon as the
+      // target closes (a faulted lane sends `connection: close`): the FIN would pass through
+      // and end the attempt early with a socket error. The `slow_close` after it (toxics run
+      // in the order they are added) holds that FIN back longer than any attempt timeout, so
+      // the attempt ends at the client's own give-up time, on any target.
       return lane([
         { name: 'blackhole', type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } },
+        {
+          name: 'blackhole_hold_close',
+          type: 'slow_close',
+          stream: 'downstream',
+          attributes: { delay: BLACKHOLE_HOLD_CLOSE_MS },
+        },
       ]);
     case 'slow-request':
       return lane([
@@ -135,6 +156,7 @@ export async function createLanes(options: {
   const unregister = registerCleanup({
     name: `fault lanes ${options.prefix}_* on Toxiproxy ${api.url}`,
     run: remove,
+    resource: { kind: 'proxies', toxiproxy: api.url, prefix: options.prefix },
   });
 
   try {

@@ -1,5 +1,9 @@
 import { Toxiproxy, ToxiproxyError } from 'toxiproxy-node-client';
+import { withDeadline } from '../client/deadline.js';
 import { IdemproofError, describeError } from '../errors.js';
+
+/** How long one REST call to Toxiproxy may take, answer included (its own limit is 25 s). */
+const CALL_TIMEOUT_MS = 30_000;
 
 /**
  * The thin layer over toxiproxy-node-client that the rest of idemproof uses to talk to
@@ -113,7 +117,7 @@ export class ToxiproxyApi {
     if (response.status !== 204 && response.status !== 404) {
       throw new IdemproofError(
         'IDEMPROOF_ERR_TOXIPROXY_API',
-        `Toxiproxy at ${this.url}: remove proxy ${name} answered ${response.status}: ${await response.text()}`,
+        `Toxiproxy at ${this.url}: remove proxy ${name} answered ${response.status}: ${response.text}`,
       );
     }
   }
@@ -121,7 +125,7 @@ export class ToxiproxyApi {
   /** Every proxy on the server with its toxics (the client library drops the toxics). */
   async listProxies(): Promise<ProxyInfo[]> {
     const response = await this.fetch('list proxies', '/proxies');
-    const body = (await response.json()) as Record<
+    const body = JSON.parse(response.text) as Record<
       string,
       {
         name: string;
@@ -141,9 +145,20 @@ export class ToxiproxyApi {
     }));
   }
 
-  private async fetch(what: string, path: string, init: RequestInit = {}): Promise<Response> {
+  /**
+   * One call of the REST API, answer read in full under one 30 s deadline (see
+   * `client/deadline.ts`: never `AbortSignal.timeout`, which a garbage collection can drop).
+   */
+  private async fetch(
+    what: string,
+    path: string,
+    init: RequestInit = {},
+  ): Promise<{ status: number; text: string }> {
     try {
-      return await fetch(`${this.url}${path}`, { ...init, signal: AbortSignal.timeout(30_000) });
+      return await withDeadline(CALL_TIMEOUT_MS, async (signal) => {
+        const response = await fetch(`${this.url}${path}`, { ...init, signal });
+        return { status: response.status, text: await response.text() };
+      });
     } catch (error) {
       throw new IdemproofError(
         'IDEMPROOF_ERR_TOXIPROXY_API',

@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import { request } from 'undici';
+import { withDeadline } from '../client/deadline.js';
 import { readBody } from '../client/send.js';
 import { describeError } from '../errors.js';
+import { scrubUrls } from '../history/redact.js';
 import type { HeaderList } from '../history/events.js';
 import { fillText, fillUrl, type TemplateVars } from '../plan/template.js';
 import type { EffectProbeSpec, StateProbeSpec } from '../scenario/schema.js';
@@ -117,26 +119,29 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): s
 export const PROBE_BODY_LIMIT = 8 * 1024 * 1024;
 
 async function getJson(url: string, headers: HeaderList): Promise<unknown> {
-  const response = await request(url, {
-    method: 'GET',
-    headers: headers.flatMap(([name, value]) => [name, value]),
-    signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+  // One deadline for headers and body (never `AbortSignal.timeout`: GC can drop it).
+  const { response, read } = await withDeadline(PROBE_TIMEOUT_MS, async (signal) => {
+    const answer = await request(url, {
+      method: 'GET',
+      headers: headers.flatMap(([name, value]) => [name, value]),
+      signal,
+    });
+    return { response: answer, read: await readBody(answer.body, PROBE_BODY_LIMIT) };
   });
-  const read = await readBody(response.body, PROBE_BODY_LIMIT);
   if (read.bodyTruncated) {
     throw new Error(
-      `GET ${url} answered ${read.bodyBytes} bytes; effect and state probes read at most ${PROBE_BODY_LIMIT} bytes`,
+      `GET ${scrubUrls(url)} answered ${read.bodyBytes} bytes; effect and state probes read at most ${PROBE_BODY_LIMIT} bytes`,
     );
   }
   const text = read.body;
   if (response.statusCode >= 400) {
-    throw new Error(`GET ${url} answered ${response.statusCode}: ${text.slice(0, 200)}`);
+    throw new Error(`GET ${scrubUrls(url)} answered ${response.statusCode}: ${text.slice(0, 200)}`);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new Error(
-      `GET ${url} did not answer JSON (${describeError(error)}): ${text.slice(0, 200)}`,
+      `GET ${scrubUrls(url)} did not answer JSON (${describeError(error)}): ${text.slice(0, 200)}`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { registerCleanup } from './cleanup.js';
+import { processStartTime } from './process-identity.js';
 
 /** A child process idemproof started and will stop, with the tail of its output kept. */
 export interface ManagedProcess {
@@ -86,6 +87,18 @@ export function spawnManaged(
     onExit: () => {
       if (isRunning) child.kill('SIGKILL');
     },
+    ...(child.pid === undefined
+      ? {}
+      : {
+          resource: {
+            kind: 'process',
+            name,
+            pid: child.pid,
+            startTime: processStartTime(child.pid),
+            command,
+            stopSignal,
+          },
+        }),
   });
   void exited.then(() => {
     if (stopping === undefined) unregister();

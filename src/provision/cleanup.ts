@@ -6,9 +6,13 @@
  * it. On process exit, the synchronous part of every cleanup still registered runs (a child
  * process gets SIGKILL), so nothing outlives the harness even after an uncaught exception.
  * Signal handling is opt-in (`cleanUpOnSignals`), because only the CLI owns the process.
+ * A cleanup that names its `resource` is also written to the on-disk registry
+ * (`run-registry.ts`), so that after a SIGKILL the reaper and `idemproof clean` find it.
  *
  * Must not: throw from a cleanup (errors are collected), or run a cleanup twice.
  */
+
+import { track, type TrackedResource } from './run-registry.js';
 
 export interface Cleanup {
   /** What is being cleaned up, for messages: "toxiproxy-server pid 123". */
@@ -17,31 +21,38 @@ export interface Cleanup {
   readonly run: () => Promise<void>;
   /** The last resort on process exit, where only synchronous calls run. */
   readonly onExit?: () => void;
+  /** What it is on disk, for the registry: found and removed after a SIGKILL. */
+  readonly resource?: TrackedResource;
 }
 
-const registered = new Set<Cleanup>();
+const registered = new Map<Cleanup, () => void>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const cleanup of registered) {
+    for (const [cleanup, untrack] of registered) {
+      if (cleanup.onExit === undefined) continue;
       try {
-        cleanup.onExit?.();
+        cleanup.onExit();
+        untrack();
       } catch {
         // The process is ending; a failed last-resort kill has nowhere to be reported.
       }
     }
+    // What is still tracked (proxies on a shared Toxiproxy) is left to the reaper.
   });
 }
 
 /** Registers a cleanup; the returned function unregisters it without running it. */
 export function registerCleanup(cleanup: Cleanup): () => void {
   installExitHook();
-  registered.add(cleanup);
+  const untrack = cleanup.resource === undefined ? () => undefined : track(cleanup.resource);
+  registered.set(cleanup, untrack);
   return () => {
     registered.delete(cleanup);
+    untrack();
   };
 }
 
@@ -49,10 +60,11 @@ export function registerCleanup(cleanup: Cleanup): () => void {
 export async function runCleanups(): Promise<Error[]> {
   const errors: Error[] = [];
   const newestFirst = [...registered].reverse();
-  for (const cleanup of newestFirst) {
+  for (const [cleanup, untrack] of newestFirst) {
     registered.delete(cleanup);
     try {
       await cleanup.run();
+      untrack();
     } catch (error) {
       errors.push(
         new Error(`cleanup of ${cleanup.name} failed: ${String(error)}`, { cause: error }),
@@ -63,7 +75,7 @@ export async function runCleanups(): Promise<Error[]> {
 }
 
 export function pendingCleanups(): readonly string[] {
-  return [...registered].map((cleanup) => cleanup.name);
+  return [...registered.keys()].map((cleanup) => cleanup.name);
 }
 
 /** Why the process is asked to stop gracefully. */
@@ -100,12 +112,12 @@ export function requestStop(request: StopRequest): boolean {
  * exit hook.
  */
 export function leftBehind(): string {
-  const names = [...registered]
-    .filter((cleanup) => cleanup.onExit === undefined)
-    .map((cleanup) => cleanup.name);
-  return names.length === 0
-    ? 'Nothing is left behind.'
-    : `May be left behind: ${names.join('; ')}.`;
+  const left = [...registered.keys()].filter((cleanup) => cleanup.onExit === undefined);
+  if (left.length === 0) return 'Nothing is left behind.';
+  const names = left.map((cleanup) => cleanup.name).join('; ');
+  return left.every((cleanup) => cleanup.resource !== undefined)
+    ? `May be left behind: ${names} (the reaper removes it once this process has ended; \`idemproof clean\` finds it too).`
+    : `May be left behind: ${names}.`;
 }
 
 /**

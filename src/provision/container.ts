@@ -38,6 +38,10 @@ export async function startManagedContainer(
     unregister();
     await container.stop({ remove: true });
   };
-  const unregister = registerCleanup({ name: `container ${image}`, run: stop });
+  const unregister = registerCleanup({
+    name: `container ${image}`,
+    run: stop,
+    resource: { kind: 'container', id: container.getId(), image },
+  });
   return { container, stop };
 }

@@ -174,6 +174,12 @@ async function binariesForUnprivilegedUser(binaries: Binaries): Promise<Binaries
   const copiedFrom = await readFile(marker, 'utf8').catch(() => undefined);
   if (copiedFrom === undefined) {
     const staging = await mkdtemp(`${copy}-staging-`);
+    const unregisterStaging = registerCleanup({
+      name: `PostgreSQL binaries being copied to ${staging}`,
+      run: () => rm(staging, { recursive: true, force: true }),
+      onExit: () => rmSync(staging, { recursive: true, force: true }),
+      resource: { kind: 'folder', path: staging },
+    });
     try {
       await chmod(staging, 0o755);
       await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
@@ -181,6 +187,7 @@ async function binariesForUnprivilegedUser(binaries: Binaries): Promise<Binaries
       await rename(staging, copy).catch(() => undefined); // another process was first: fine
     } finally {
       await rm(staging, { recursive: true, force: true });
+      unregisterStaging();
     }
   }
   return { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
@@ -214,6 +221,7 @@ async function startEmbedded(env: NodeJS.ProcessEnv, found: Binaries): Promise<P
     name: `PostgreSQL folder ${folder}`,
     run: () => rm(folder, { recursive: true, force: true }),
     onExit: () => rmSync(folder, { recursive: true, force: true }),
+    resource: { kind: 'folder', path: folder },
   });
   const removeFolder = async (): Promise<void> => {
     unregisterFolder();

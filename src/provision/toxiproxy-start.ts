@@ -1,3 +1,4 @@
+import { withDeadline } from '../client/deadline.js';
 import { IdemproofError, describeError } from '../errors.js';
 import { spawnManaged, waitUntilReady } from './child-process.js';
 import { startManagedContainer } from './container.js';
@@ -24,9 +25,12 @@ const START_TIMEOUT_MS = 15_000;
 
 /** Is a Toxiproxy API answering at `url`? Resolves with its version text or throws. */
 export async function toxiproxyVersion(url: string, timeoutMs = 3000): Promise<string> {
-  const response = await fetch(`${url}/version`, { signal: AbortSignal.timeout(timeoutMs) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`GET ${url}/version answered ${response.status}: ${text}`);
+  // The deadline covers the answer's body too, and a garbage collection cannot drop it.
+  const { ok, status, text } = await withDeadline(timeoutMs, async (signal) => {
+    const response = await fetch(`${url}/version`, { signal });
+    return { ok: response.ok, status: response.status, text: await response.text() };
+  });
+  if (!ok) throw new Error(`GET ${url}/version answered ${status}: ${text}`);
   return text.trim();
 }
 

@@ -46,10 +46,14 @@ function requestPane(attempt: Attempt): SafeHtml {
     request.targetUrl !== request.url
       ? markup`<p class="note">target: <code>${request.targetUrl}</code></p>`
       : null;
+  const cut =
+    request.bodyTruncated === true
+      ? markup`<p class="note">The body went out whole (${count(request.bodyBytes ?? 0)} bytes, SHA-256 <code>${request.bodySha256 ?? ''}</code>); the history keeps its start.</p>`
+      : null;
   return markup`<div class="pane">
     <h5>Request</h5>
     <p class="reqline"><code>${request.method} ${request.url}</code></p>
-    ${target}${headersBlock(request.headers)}${bodyBlock(request.body)}
+    ${target}${headersBlock(request.headers)}${bodyBlock(request.body, request.bodyBytes)}${cut}
   </div>`;
 }
 

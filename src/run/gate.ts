@@ -25,7 +25,7 @@ export type StopReason =
   | { readonly kind: 'crashed'; readonly detail: string }
   | {
       readonly kind: 'limit';
-      readonly limit: 'max-requests' | 'max-duration';
+      readonly limit: 'max-requests' | 'max-duration' | 'max-report-size';
       readonly detail: string;
     };
 

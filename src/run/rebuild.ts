@@ -13,8 +13,12 @@ import { buildResult, DEFAULT_REPORTERS, newRunId, type RunOutcome } from './run
 import { shardPlans } from './shard.js';
 
 interface OutputOptions {
-  /** Reporter names; default: the ones the run used. */
-  readonly reporters?: readonly string[] | undefined;
+  /**
+   * Reporter names; default: the ones the run used. A function receives those and returns
+   * the names to use (the CLI adds `github` inside GitHub Actions).
+   */
+  readonly reporters?:
+    readonly string[] | ((recorded: readonly string[]) => readonly string[]) | undefined;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly interactive: boolean;
@@ -22,6 +26,15 @@ interface OutputOptions {
 
 export interface RebuildOptions extends OutputOptions {
   readonly reportDir: string;
+}
+
+/** A rebuilt run, and whether it finished (wrote its results) before it ended. */
+export interface RebuildOutcome extends RunOutcome {
+  /**
+   * False for a run that ended before writing its reports (killed, machine gone): it is
+   * reported as crashed, rebuilt from what it recorded.
+   */
+  readonly finished: boolean;
 }
 
 export interface MergeOptions extends OutputOptions {
@@ -49,6 +62,18 @@ async function readRecords(reportDir: string, warn: (line: string) => void): Pro
     previous = undefined;
   }
   return { run, history, previous };
+}
+
+/** How a rebuilt run that never finished says so; also how a later rebuild recognises it. */
+const UNFINISHED = 'the run ended before writing its reports (killed or crashed)';
+
+/** Did the run finish? Not when it left no results, or only those of an earlier rebuild. */
+function finished(previous: RunRecords['previous']): boolean {
+  const stopped = previous?.stopped ?? null;
+  return (
+    previous !== undefined &&
+    !(stopped?.kind === 'crashed' && stopped.detail.startsWith(UNFINISHED))
+  );
 }
 
 function span(events: readonly HistoryEvent[]): number {
@@ -101,7 +126,7 @@ function resultFromRecords(
     previous === undefined
       ? {
           kind: 'crashed',
-          detail: `the run ended before writing its reports (killed or crashed); rebuilt from ${join(reportDir, HISTORY_FILE)}`,
+          detail: `${UNFINISHED}; rebuilt from ${join(reportDir, HISTORY_FILE)}`,
           attemptsPlanned: planned,
           requestsSent,
         }
@@ -131,9 +156,12 @@ function resultFromRecords(
 async function writeReports(
   result: RunResult,
   history: readonly HistoryEvent[],
-  reporters: readonly string[],
+  recorded: readonly string[] | null,
   options: OutputOptions,
 ): Promise<void> {
+  const ran = recorded ?? DEFAULT_REPORTERS;
+  const reporters =
+    typeof options.reporters === 'function' ? options.reporters(ran) : (options.reporters ?? ran);
   const reporter = multiplexReporters(
     createReporters(reporters, {
       reportDir: result.reportDir,
@@ -154,16 +182,11 @@ async function writeReports(
  *
  * Must not: change history.jsonl or run.json, or send any traffic.
  */
-export async function rebuildReports(options: RebuildOptions): Promise<RunOutcome> {
+export async function rebuildReports(options: RebuildOptions): Promise<RebuildOutcome> {
   const records = await readRecords(options.reportDir, options.err);
   const result = resultFromRecords(records, options.reportDir, options);
-  await writeReports(
-    result,
-    records.history,
-    options.reporters ?? records.run.reporters ?? DEFAULT_REPORTERS,
-    options,
-  );
-  return { result, history: records.history };
+  await writeReports(result, records.history, records.run.reporters ?? null, options);
+  return { result, history: records.history, finished: finished(records.previous) };
 }
 
 /** Refuses shards that are not one whole run: other seeds or scenarios, missing or twice. */
@@ -207,7 +230,7 @@ function checkShards(all: readonly { dir: string; records: RunRecords }[]): void
  *
  * Must not: merge shards of different seeds or scenarios, or merge with a shard missing.
  */
-export async function mergeReports(options: MergeOptions): Promise<RunOutcome> {
+export async function mergeReports(options: MergeOptions): Promise<RebuildOutcome> {
   const shards = await Promise.all(
     options.runDirs.map(async (dir) => ({
       dir,
@@ -223,8 +246,8 @@ export async function mergeReports(options: MergeOptions): Promise<RunOutcome> {
   const history: HistoryEvent[] = [];
   for (const { records } of shards)
     for (const event of records.history) history.push({ ...event, index: history.length });
-  const finished = shards.every(({ records }) => records.previous !== undefined);
-  const previous: RunRecords['previous'] = finished
+  const allFinished = shards.every(({ records }) => finished(records.previous));
+  const previous: RunRecords['previous'] = allFinished
     ? {
         durationMs: Math.max(...shards.map(({ records }) => records.previous?.durationMs ?? 0)),
         stopped:
@@ -249,11 +272,6 @@ export async function mergeReports(options: MergeOptions): Promise<RunOutcome> {
     history.map((event) => `${JSON.stringify(event)}\n`).join(''),
   );
   const result = resultFromRecords({ run, history, previous }, reportDir, options);
-  await writeReports(
-    result,
-    history,
-    options.reporters ?? run.reporters ?? DEFAULT_REPORTERS,
-    options,
-  );
-  return { result, history };
+  await writeReports(result, history, run.reporters ?? null, options);
+  return { result, history, finished: allFinished };
 }

@@ -4,15 +4,28 @@ import { IdemproofError, describeError, isIdemproofError } from '../errors.js';
 import type { AttemptClient } from '../client/send.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
+import { scrubUrls } from '../history/redact.js';
 import { createLanes, type LaneSet } from '../nemesis/lanes.js';
 import type { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
 import { planScenario } from '../plan/plan.js';
 import type { PatternPlan } from '../plan/schedule.js';
-import { createEffectProbe, createStateProbe, type ProbeResources } from '../probe/probes.js';
+import {
+  createEffectProbe,
+  createStateProbe,
+  expandEnv,
+  type ProbeResources,
+} from '../probe/probes.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { overrideProfile, profileByName, type Profile } from '../scenario/profile.js';
-import type { LaneName } from '../scenario/schema.js';
-import { assertHostAllowed } from './blast-radius.js';
+import type { EffectProbeSpec, LaneName, StateProbeSpec } from '../scenario/schema.js';
+import {
+  assertHostsAllowed,
+  assertHostsAllowedByName,
+  hostOfUrl,
+  hostsOfConnectionString,
+  type HostLookup,
+  type HostUse,
+} from './blast-radius.js';
 import { executePattern } from './execute.js';
 import type { TrafficGate } from './gate.js';
 import { shardPlans, type Shard } from './shard.js';
@@ -37,31 +50,107 @@ export interface ScenarioRunOptions {
 }
 
 /**
- * Refuses (exit 2) a scenario that would send to a host outside loopback that nobody allowed:
- * its target, and probes with absolute URLs.
+ * Every host a scenario's traffic reaches: its target, HTTP probes with absolute URLs (a
+ * relative one goes to the target), and SQL probes' servers. With `env` undefined, SQL
+ * connection strings that need a variable are skipped (names only, for `validate`);
+ * otherwise a variable that is not set is a usage error.
+ */
+export function scenarioHosts(
+  loaded: LoadedScenario,
+  targetOverride: string | undefined,
+  env: NodeJS.ProcessEnv | undefined,
+): HostUse[] {
+  const { scenario, file } = loaded;
+  const uses = [hostOfUrl(targetOverride ?? scenario.target.baseUrl, 'target', file)];
+  const probes: [string, EffectProbeSpec | StateProbeSpec | undefined][] = [
+    ['effect probe', scenario.effects],
+    ['keyless effect probe', scenario.keylessEffects],
+    ['state probe', scenario.state],
+  ];
+  for (const [what, probe] of probes) {
+    if (probe === undefined) continue;
+    if ('http' in probe && /^https?:\/\//i.test(probe.http.url))
+      uses.push(hostOfUrl(probe.http.url.replace(/\{\{\s*\w+\s*\}\}/g, 'x'), what, file));
+    if ('sql' in probe) {
+      const url = sqlUrl(probe.sql.url, env, `${file}: the ${what} (SQL)`);
+      if (url !== undefined) uses.push(...hostsOfConnectionString(url, `${what} (SQL)`, env));
+    }
+  }
+  return uses;
+}
+
+function sqlUrl(
+  template: string,
+  env: NodeJS.ProcessEnv | undefined,
+  where: string,
+): string | undefined {
+  if (env === undefined) return /\$\{/.test(template) ? undefined : template;
+  try {
+    return expandEnv(template, env);
+  } catch (error) {
+    throw new IdemproofError('IDEMPROOF_ERR_USAGE', `${where}: ${describeError(error)}`);
+  }
+}
+
+/**
+ * Refuses (exit 2) a scenario whose target or probes name a host outside loopback that
+ * nobody allowed, by spelling alone (no DNS): what `validate` checks. A run checks more,
+ * with `assertRunHosts`.
  */
 export function assertScenarioHosts(
   loaded: LoadedScenario,
   targetOverride: string | undefined,
   allowHosts: readonly string[],
 ): void {
-  const { scenario, file } = loaded;
-  const allowed = [...allowHosts, ...scenario.target.allowHosts];
-  const targetBase = targetOverride ?? scenario.target.baseUrl;
-  assertHostAllowed(targetBase, allowed, 'target', file);
-  const probes: [string, string | undefined][] = [
-    ['effect probe', 'http' in scenario.effects ? scenario.effects.http.url : undefined],
-    [
-      'keyless effect probe',
-      scenario.keylessEffects !== undefined && 'http' in scenario.keylessEffects
-        ? scenario.keylessEffects.http.url
-        : undefined,
-    ],
-    ['state probe', scenario.state?.http.url],
-  ];
-  for (const [what, url] of probes) {
-    if (url !== undefined && /^https?:\/\//i.test(url))
-      assertHostAllowed(url.replace(/\{\{\s*\w+\s*\}\}/g, 'x'), allowed, what, file);
+  assertHostsAllowedByName(
+    scenarioHosts(loaded, targetOverride, undefined),
+    [...allowHosts, ...loaded.scenario.target.allowHosts],
+    loaded.file,
+  );
+}
+
+export interface RunHostsOptions {
+  readonly targetOverride: string | undefined;
+  /** `--allow-host`; each scenario's target.allowHosts adds to it for that scenario. */
+  readonly allowHosts: readonly string[];
+  /** `--toxiproxy` (else TOXIPROXY_URL is checked): allowed by `--allow-host` only. */
+  readonly toxiproxyUrl: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly lookup?: HostLookup;
+}
+
+/**
+ * The preflight of run, explore and certify: every host the run will touch (each scenario's
+ * target, HTTP and SQL probes, and the Toxiproxy server named by option or environment) is
+ * allowed or resolves only to loopback, before any traffic. The sink needs no check: idemproof
+ * hosts it on 127.0.0.1.
+ */
+export async function assertRunHosts(
+  loaded: readonly LoadedScenario[],
+  options: RunHostsOptions,
+): Promise<void> {
+  const env = options.env ?? process.env;
+  for (const entry of loaded) {
+    await assertHostsAllowed(
+      scenarioHosts(entry, options.targetOverride, env),
+      [...options.allowHosts, ...entry.scenario.target.allowHosts],
+      entry.file,
+      options.lookup,
+    );
+  }
+  // The server `startToxiproxy` would use: the option, else TOXIPROXY_URL.
+  const option = options.toxiproxyUrl?.trim();
+  const [where, named] = option
+    ? ['--toxiproxy', option]
+    : ['TOXIPROXY_URL', env.TOXIPROXY_URL?.trim()];
+  if (named) {
+    const url = /^[a-z]+:\/\//i.test(named) ? named : `http://${named}`;
+    await assertHostsAllowed(
+      [hostOfUrl(url, 'Toxiproxy server', where)],
+      options.allowHosts,
+      where,
+      options.lookup,
+    );
   }
 }
 
@@ -160,7 +249,9 @@ export async function runScenario(
       await lanes.remove().catch((caught: unknown) => {
         error ??= {
           code: 'IDEMPROOF_ERR_TOXIPROXY_API',
-          message: `could not remove fault lanes: ${describeError(caught)}`,
+          message: options.recorder.redactor.scrub(
+            `could not remove fault lanes: ${describeError(caught)}`,
+          ),
         };
       });
     }
@@ -170,7 +261,8 @@ export async function runScenario(
 
   function stoppedResult(): ScenarioResult {
     const history = options.recorder.events.filter((event) => event.scenario === scenario.name);
-    return scenarioResult({ loaded, profile, plans, targetBase, history, started, error });
+    const shown = options.recorder.redactor.scrub(targetBase);
+    return scenarioResult({ loaded, profile, plans, targetBase: shown, history, started, error });
   }
 }
 
@@ -222,7 +314,7 @@ export function scenarioResult(input: {
   return {
     name: input.loaded.scenario.name,
     file: input.loaded.file,
-    target: input.targetBase,
+    target: scrubUrls(input.targetBase),
     profile,
     valid,
     patterns: summarisePatterns(input.plans, history),

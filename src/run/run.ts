@@ -7,7 +7,7 @@ import { AttemptClient } from '../client/send.js';
 import { IdemproofError, describeError } from '../errors.js';
 import type { HistoryEvent } from '../history/events.js';
 import { HistoryRecorder } from '../history/recorder.js';
-import { REDACTED } from '../history/redact.js';
+import { scrubUrls } from '../history/redact.js';
 import { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
 import { attemptCount } from '../plan/schedule.js';
 import { startSink, type Sink } from '../probe/sink.js';
@@ -19,7 +19,7 @@ import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { readFileSync } from 'node:fs';
 import { RESULT_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.js';
 import { describeLimits, openGate, type TrafficLimits } from './gate.js';
-import { assertScenarioHosts, planFor, runScenario } from './run-scenario.js';
+import { assertRunHosts, planFor, runScenario } from './run-scenario.js';
 import { shardPlans, type Shard } from './shard.js';
 import type { PatternPlan } from '../plan/schedule.js';
 import type { LoadedScenario } from '../scenario/load.js';
@@ -32,8 +32,13 @@ export interface BlastRadiusOptions {
   readonly limits?: TrafficLimits | undefined;
   /** Hosts outside loopback that may be sent to (besides each scenario's target.allowHosts). */
   readonly allowHosts?: readonly string[] | undefined;
-  /** Bytes of each response body kept (default 256 KiB); the digest covers the whole body. */
+  /** Bytes of each request and response body kept (default 256 KiB); the digest covers all. */
   readonly bodyLimit?: number | undefined;
+  /**
+   * Bytes the run's history may take (default 256 MiB): at 90 % the run stops as at a limit,
+   * so the run folder stays within it.
+   */
+  readonly maxReportBytes?: number | undefined;
 }
 
 export interface RunOptions extends BlastRadiusOptions {
@@ -104,10 +109,12 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   const run = randomBytes(4).toString('hex');
   // Validate every plan and host before any traffic: a template error or a host nobody
   // allowed is a usage error (exit 2), and nothing has started.
-  for (const scenario of loaded) {
-    planFor(scenario, { seed, run, profileOverride: options.profile });
-    assertScenarioHosts(scenario, options.target, options.allowHosts ?? []);
-  }
+  for (const scenario of loaded) planFor(scenario, { seed, run, profileOverride: options.profile });
+  await assertRunHosts(loaded, {
+    targetOverride: options.target,
+    allowHosts: options.allowHosts ?? [],
+    toxiproxyUrl: options.toxiproxyUrl,
+  });
 
   const reportDir = resolve(options.reportDir ?? 'reports', runId);
   const context: ReportContext = {
@@ -146,7 +153,12 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     );
   }
   const redactor = redactorFor(loaded, options.target);
-  const recorder = new HistoryRecorder(join(reportDir, HISTORY_FILE), { redactor });
+  const recorder = new HistoryRecorder(join(reportDir, HISTORY_FILE), {
+    redactor,
+    requestBodyLimit: options.bodyLimit,
+    budgetBytes: options.maxReportBytes,
+    onBudget: (detail) => gate.stop({ kind: 'limit', limit: 'max-report-size', detail }),
+  });
   await writeRunFile(reportDir, {
     schemaVersion: RUN_FILE_VERSION,
     runId,
@@ -278,7 +290,7 @@ export function buildResult(input: {
   const lanes = new Map<string, string>([['clean', 'none']]);
   for (const event of input.history)
     if (event.type === 'fault') lanes.set(event.lane, event.toxics);
-  const command = (
+  const command =
     options.replayCommand?.(input.seed) ??
     [
       'idemproof run',
@@ -289,8 +301,7 @@ export function buildResult(input: {
       ...(options.shard === undefined
         ? []
         : [`--shard ${options.shard.index}/${options.shard.total}`]),
-    ].join(' ')
-  ).replace(/\/\/[^/@\s]*:[^/@\s]*@/g, `//${REDACTED}@`);
+    ].join(' ');
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'idemproof', version: toolVersion() },
@@ -298,7 +309,7 @@ export function buildResult(input: {
     startedAt: input.started.toISOString(),
     durationMs: Math.round(input.durationMs),
     seed: input.seed,
-    replayCommand: command,
+    replayCommand: scrubUrls(command),
     reportDir: input.reportDir,
     proxyPrefix: input.proxyPrefix,
     valid,

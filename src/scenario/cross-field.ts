@@ -1,3 +1,5 @@
+import { plannedAttempts } from './attempts.js';
+import { SCENARIO_LIMITS } from './limits.js';
 import { PROFILE_NAMES } from './profile.js';
 import type { Scenario } from './schema.js';
 import { templateProblems } from './templates.js';
@@ -73,6 +75,16 @@ export function crossFieldProblems(scenario: Scenario): Problem[] {
       }
     }
   });
+  const attempts = scenario.patterns.reduce(
+    (sum, pattern) => sum + plannedAttempts(pattern, scenario),
+    0,
+  );
+  if (attempts > SCENARIO_LIMITS.attempts) {
+    problems.push({
+      path: ['patterns'],
+      message: `the patterns plan ${attempts} requests; a scenario may plan at most ${SCENARIO_LIMITS.attempts}: split it into several scenarios or lower the counts`,
+    });
+  }
   problems.push(...templateProblems(scenario));
   return problems;
 }

@@ -1,6 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { extname } from 'node:path';
 import {
   LineCounter,
   isAlias,
@@ -15,70 +13,61 @@ import {
   type YAMLMap,
 } from 'yaml';
 import type { z } from 'zod';
-import { IdemproofError, describeError } from '../errors.js';
+import { IdemproofError } from '../errors.js';
 import { crossFieldProblems } from './cross-field.js';
+import {
+  YAML_EXTENSIONS,
+  displayPath,
+  findScenarioFiles,
+  isModulePath,
+  readScenarioText,
+  type SkippedFile,
+} from './files.js';
+import { evaluateScenarioModule } from './module-load.js';
+import { printable } from './printable.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './schema.js';
+import { expansionProblem } from './yaml-size.js';
+
+export { printable } from './printable.js';
+export { findScenarioFiles, isScenarioName, type SkippedFile } from './files.js';
 
 /** A validated scenario and the file it came from. */
 export interface LoadedScenario {
   readonly scenario: Scenario;
-  /** Path relative to the working directory, for reports. */
+  /** Path relative to the working directory, for reports (raw: print it with `printable`). */
   readonly file: string;
 }
 
-const YAML_EXTENSIONS = new Set(['.yaml', '.yml']);
-const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
-/**
- * Larger YAML files are refused before they are read: a scenario is a page or two (the
- * commented template is 5 kB), and parsing takes about a second per megabyte.
- */
-const MAX_YAML_BYTES = 1_000_000;
+export interface LoadFilesOptions {
+  /** Told about each module in a scanned folder that the naming rule leaves out. */
+  readonly onSkipped?: ((skipped: SkippedFile) => void) | undefined;
+}
+
 /** More aliases than any scenario needs; each costs the YAML library a scan of the anchors. */
 const MAX_ALIASES = 100;
 /** How many copies aliases may expand to in all (the YAML library's guard against bombs). */
 const MAX_ALIAS_COPIES = 100;
 
-/** Expands files and folders (recursively, sorted) into scenario files. */
+/** Expands files and folders (recursively, sorted) into scenario files (see `files.ts`). */
 export async function collectScenarioFiles(paths: readonly string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const path of paths) {
-    const info = await stat(path).catch(() => undefined);
-    if (info === undefined) {
-      throw new IdemproofError('IDEMPROOF_ERR_USAGE', `no such scenario file or folder: ${path}`);
-    }
-    if (info.isDirectory()) {
-      const found = (await readdir(path, { recursive: true }))
-        .filter((name) => isScenarioFileName(name))
-        .sort()
-        .map((name) => join(path, name));
-      if (found.length === 0) {
-        throw new IdemproofError(
-          'IDEMPROOF_ERR_USAGE',
-          `no scenario files (.yaml, .yml, .ts, .js) in folder ${path}`,
-        );
-      }
-      files.push(...found);
-    } else {
-      files.push(path);
-    }
-  }
-  return files;
+  return (await findScenarioFiles(paths)).files;
 }
 
-function isScenarioFileName(name: string): boolean {
-  if (name.endsWith('.d.ts')) return false;
-  const extension = extname(name);
-  return YAML_EXTENSIONS.has(extension) || MODULE_EXTENSIONS.has(extension);
+export async function loadScenarioFiles(
+  paths: readonly string[],
+  options: LoadFilesOptions = {},
+): Promise<LoadedScenario[]> {
+  return uniquelyNamed(await loadEachFile(paths, options));
 }
 
-export async function loadScenarioFiles(paths: readonly string[]): Promise<LoadedScenario[]> {
-  return uniquelyNamed(await loadEachFile(paths));
-}
-
-async function loadEachFile(paths: readonly string[]): Promise<LoadedScenario[]> {
+async function loadEachFile(
+  paths: readonly string[],
+  options: LoadFilesOptions,
+): Promise<LoadedScenario[]> {
+  const { files, skipped } = await findScenarioFiles(paths);
+  for (const entry of skipped) options.onSkipped?.(entry);
   const loaded: LoadedScenario[] = [];
-  for (const file of await collectScenarioFiles(paths))
-    loaded.push(...(await loadScenarioFile(file)));
+  for (const file of files) loaded.push(...(await loadScenarioFile(file)));
   return loaded;
 }
 
@@ -95,7 +84,7 @@ export async function loadScenarioSources(
   const loaded: LoadedScenario[] = [];
   for (const [index, source] of sources.entries()) {
     if (typeof source === 'string') {
-      loaded.push(...(await loadEachFile([source])));
+      loaded.push(...(await loadEachFile([source], {})));
     } else {
       const label = scenarioLabel(source, index);
       loaded.push({ scenario: validate(source, label, undefined), file: label });
@@ -121,7 +110,7 @@ function uniquelyNamed(loaded: LoadedScenario[]): LoadedScenario[] {
     if (other !== undefined) {
       throw new IdemproofError(
         'IDEMPROOF_ERR_SCENARIO',
-        `${file}: scenario name '${printable(scenario.name)}' is also used by ${other}; names must be unique in a run`,
+        `${printable(file)}: scenario name '${printable(scenario.name)}' is also used by ${printable(other)}; names must be unique in a run`,
       );
     }
     names.set(scenario.name, file);
@@ -129,13 +118,15 @@ function uniquelyNamed(loaded: LoadedScenario[]): LoadedScenario[] {
   return loaded;
 }
 
-/** Loads one file: a YAML document, or a module whose default export is one scenario or a list. */
+/**
+ * Loads one file: a YAML document, or a module whose default export is one scenario or a list.
+ * A module runs in a child process with time, memory and size limits (`module-load.ts`).
+ */
 export async function loadScenarioFile(path: string): Promise<LoadedScenario[]> {
-  const file = relative(process.cwd(), resolve(path)) || path;
-  const extension = extname(path);
-  if (YAML_EXTENSIONS.has(extension)) return [{ scenario: await loadYaml(path, file), file }];
-  if (MODULE_EXTENSIONS.has(extension)) {
-    const values = await importModule(path, file);
+  const file = displayPath(path);
+  if (YAML_EXTENSIONS.has(extname(path))) return [{ scenario: await loadYaml(path, file), file }];
+  if (isModulePath(path)) {
+    const values = await evaluateScenarioModule(path, file);
     return values.map((value, index) => ({
       scenario: validate(
         value,
@@ -147,12 +138,12 @@ export async function loadScenarioFile(path: string): Promise<LoadedScenario[]> 
   }
   throw new IdemproofError(
     'IDEMPROOF_ERR_USAGE',
-    `${file}: not a scenario file (expected .yaml, .yml, .ts, .mts, .js or .mjs)`,
+    `${printable(file)}: not a scenario file (expected .yaml, .yml, .ts, .mts, .js or .mjs)`,
   );
 }
 
 async function loadYaml(path: string, file: string): Promise<Scenario> {
-  const text = await readYaml(path, file);
+  const text = await readScenarioText(path);
   const lineCounter = new LineCounter();
   // Repeated keys are found by structureProblem (the parser's own check compares every pair
   // of keys); the parser's warnings are not printed, the schema reports what matters.
@@ -165,7 +156,7 @@ async function loadYaml(path: string, file: string): Promise<Scenario> {
   const syntax = document.errors[0];
   if (syntax !== undefined) {
     const position = syntax.linePos?.[0];
-    const where = position === undefined ? file : `${file}:${position.line}:${position.col}`;
+    const where = `${printable(file)}${position === undefined ? '' : `:${position.line}:${position.col}`}`;
     const message =
       syntax.code === 'RESOURCE_EXHAUSTION'
         ? 'nested too deeply'
@@ -179,35 +170,18 @@ async function loadYaml(path: string, file: string): Promise<Scenario> {
   return validate(plainData(yaml, file), file, yaml);
 }
 
-/** The text of a YAML file; refuses one larger than MAX_YAML_BYTES without reading it. */
-async function readYaml(path: string, file: string): Promise<string> {
-  const cannotRead = (error: unknown): never => {
-    throw new IdemproofError(
-      'IDEMPROOF_ERR_USAGE',
-      `${file}: cannot read: ${describeError(error)}`,
-    );
-  };
-  const { size } = await stat(path).catch(cannotRead);
-  if (size > MAX_YAML_BYTES) {
-    throw new IdemproofError(
-      'IDEMPROOF_ERR_SCENARIO',
-      `${file}: the file is ${(size / 1e6).toFixed(1)} MB; scenario files are limited to ${MAX_YAML_BYTES / 1e6} MB`,
-    );
-  }
-  return readFile(path, 'utf8').catch(cannotRead);
-}
-
 /**
  * The document as plain data. Refuses what would make that data wrong or huge: a repeated
- * key, an alias without an anchor before it, an alias inside the value it names, and aliases
- * that expand past MAX_ALIAS_COPIES copies (a "billion laughs" bomb).
+ * key, an alias without an anchor before it, an alias inside the value it names, aliases that
+ * expand past MAX_ALIAS_COPIES copies (a "billion laughs" bomb), and a document that would be
+ * larger or deeper than SCENARIO_LIMITS once expanded (measured before anything is expanded).
  */
 function plainData(yaml: YamlSource, file: string): unknown {
-  const problem = structureProblem(yaml.document);
+  const problem = structureProblem(yaml.document) ?? expansionProblem(yaml.document);
   if (problem !== undefined) {
     throw new IdemproofError(
       'IDEMPROOF_ERR_SCENARIO',
-      `${file}${nodePosition(yaml, problem.node)}: invalid YAML: ${printable(problem.message)}`,
+      `${printable(file)}${nodePosition(yaml, problem.node)}: invalid YAML: ${printable(problem.message)}`,
     );
   }
   try {
@@ -216,7 +190,7 @@ function plainData(yaml: YamlSource, file: string): unknown {
     const alias = firstAlias(yaml.document);
     throw new IdemproofError(
       'IDEMPROOF_ERR_SCENARIO',
-      `${file}${alias === undefined ? '' : nodePosition(yaml, alias)}: invalid YAML: aliases expand to more than ${MAX_ALIAS_COPIES} copies; write the values out instead`,
+      `${printable(file)}${alias === undefined ? '' : nodePosition(yaml, alias)}: invalid YAML: aliases expand to more than ${MAX_ALIAS_COPIES} copies; write the values out instead`,
       { cause: error },
     );
   }
@@ -295,57 +269,6 @@ function firstAlias(document: Document): Alias | undefined {
   return found;
 }
 
-/**
- * Text from a document, safe to print on one terminal line: control, line-separator and bidi
- * characters become \u escapes (\n and \t stay short), and long text is cut.
- */
-function printable(text: string): string {
-  const escaped = text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (char) =>
-    char === '\n'
-      ? '\\n'
-      : char === '\t'
-        ? '\\t'
-        : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return escaped.length > 500 ? `${escaped.slice(0, 500)}…` : escaped;
-}
-
-async function importModule(path: string, file: string): Promise<unknown[]> {
-  const url = pathToFileURL(resolve(path)).href;
-  let module: { default?: unknown; scenario?: unknown; scenarios?: unknown };
-  try {
-    if (path.endsWith('.ts') || path.endsWith('.mts')) {
-      const { tsImport } = await import('tsx/esm/api');
-      module = (await tsImport(url, import.meta.url)) as typeof module;
-    } else {
-      module = (await import(url)) as typeof module;
-    }
-  } catch (error) {
-    throw new IdemproofError(
-      'IDEMPROOF_ERR_SCENARIO',
-      `${file}: cannot load the module: ${describeError(error)}`,
-      { cause: error },
-    );
-  }
-  const value = unwrapDefault(module.default) ?? module.scenarios ?? module.scenario;
-  if (value === undefined) {
-    throw new IdemproofError(
-      'IDEMPROOF_ERR_SCENARIO',
-      `${file}: the module has no default export (export default defineScenario({...}))`,
-    );
-  }
-  return Array.isArray(value) ? (value as unknown[]) : [value];
-}
-
-/** A TypeScript file outside an ESM package loads as CommonJS: its export sits one level down. */
-function unwrapDefault(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && 'default' in value) {
-    const keys = Object.keys(value).filter((key) => key !== '__esModule');
-    if (keys.length === 1) return value.default;
-  }
-  return value;
-}
-
 interface YamlSource {
   readonly document: Document;
   readonly lineCounter: LineCounter;
@@ -389,7 +312,7 @@ export function formatIssues(
 ): string {
   const lines = issues.slice(0, 10).map((issue) => {
     const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
-    const where = yaml === undefined ? file : `${file}${positionOf(yaml, path)}`;
+    const where = `${printable(file)}${yaml === undefined ? '' : positionOf(yaml, path)}`;
     const at = path.length === 0 ? 'the document' : pathText(path);
     return `${where} at ${printable(at)}: ${printable(issue.message)}`;
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SCENARIO_LIMITS } from './limits.js';
 
 /**
  * The scenario model: what YAML files and `defineScenario({...})` modules both become. The
@@ -281,11 +282,33 @@ export const scenarioSchema = z
       .object({
         headers: z.array(z.string().min(1)).default([]),
         jsonFields: z.array(z.string().min(1)).default([]),
+        queryParams: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'More query parameters whose values are redacted in every URL (besides token, access_token, api_key, key, signature, sig and password)',
+          ),
+        publicQueryParams: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Credential query parameters to leave readable, e.g. [key]'),
+        publicEnv: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'Environment variables whose ${NAME} values may be shown; every other expanded value is a secret',
+          ),
       })
       .strict()
-      .default({ headers: [], jsonFields: [] })
+      .default({
+        headers: [],
+        jsonFields: [],
+        queryParams: [],
+        publicQueryParams: [],
+        publicEnv: [],
+      })
       .describe(
-        'Header names and JSON field names whose values never appear in any output (besides Authorization, Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key, always redacted)',
+        'Header names and JSON field names whose values never appear in any output (besides Authorization, Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key, always redacted); URL passwords, credential query parameters and values from ${ENV} are redacted too',
       ),
     key: z
       .object({
@@ -340,7 +363,13 @@ export const scenarioSchema = z
       .max(64)
       .default(1)
       .describe('How many patterns run at once (each has its own keys); 1 keeps timings steadiest'),
-    patterns: z.array(patternSchema).min(1),
+    patterns: z
+      .array(patternSchema)
+      .min(1)
+      .max(SCENARIO_LIMITS.patterns)
+      .describe(
+        `The retry patterns to fire, in order (at most ${SCENARIO_LIMITS.patterns}, planning at most ${SCENARIO_LIMITS.attempts} requests in all)`,
+      ),
   })
   .strict();
 

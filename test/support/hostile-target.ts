@@ -1,13 +1,24 @@
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
  * A target that misbehaves on POST (GETs answer `{"count":0}`, so pre-flight and probes
- * work): `huge` streams an enormous body, `drip` sends one byte every 100 ms and never
- * finishes, `malformed` answers bytes that are not HTTP, `storm` answers 503 to everything.
+ * work): `huge` streams an enormous body, `drip` sends one byte every `dripMs` (100 ms unless
+ * told) and never finishes, `malformed` answers bytes that are not HTTP, `storm` answers 503 to
+ * everything, `silent` reads the request and never answers, `endless` answers a chunked body
+ * that never ends (a chunk every 20 ms), `answer-and-close` answers 200 with
+ * `connection: close` and closes, `close-silently` closes the connection without a byte.
  */
-export type HostileMode = 'huge' | 'drip' | 'malformed' | 'storm';
+export type HostileMode =
+  | 'huge'
+  | 'drip'
+  | 'malformed'
+  | 'storm'
+  | 'silent'
+  | 'endless'
+  | 'answer-and-close'
+  | 'close-silently';
 
 export const HUGE_BODY_BYTES = 96 * 1024 * 1024;
 const CHUNK = Buffer.alloc(1024 * 1024, 'x');
@@ -24,8 +35,21 @@ export interface HostileTarget {
   close(): Promise<void>;
 }
 
-export function startHostileTarget(mode: HostileMode): Promise<HostileTarget> {
+export function startHostileTarget(
+  mode: HostileMode,
+  options: { readonly dripMs?: number } = {},
+): Promise<HostileTarget> {
   const timers = new Set<NodeJS.Timeout>();
+  /** Writes `write()` every `everyMs` until the response is gone or the target closes. */
+  const every = (response: ServerResponse, everyMs: number, write: () => void): void => {
+    const timer = setInterval(() => {
+      if (response.destroyed) {
+        clearInterval(timer);
+        timers.delete(timer);
+      } else write();
+    }, everyMs);
+    timers.add(timer);
+  };
   const server: Server = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
@@ -59,15 +83,22 @@ export function startHostileTarget(mode: HostileMode): Promise<HostileTarget> {
             'content-type': 'application/json',
             'content-length': 1_000_000,
           });
-          const timer = setInterval(() => {
-            if (response.destroyed) {
-              clearInterval(timer);
-              timers.delete(timer);
-            } else response.write('x');
-          }, 100);
-          timers.add(timer);
+          every(response, options.dripMs ?? 100, () => response.write('x'));
           return;
         }
+        case 'endless':
+          response.writeHead(200, { 'content-type': 'application/json' });
+          every(response, 20, () => response.write('{"more":true}'));
+          return;
+        case 'silent':
+          return;
+        case 'answer-and-close':
+          response.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+          response.end('{"ok":true}');
+          return;
+        case 'close-silently':
+          request.socket.destroy();
+          return;
         case 'malformed':
           request.socket.end('HTTP/1.1 200 OK\r\nContent-Length: banana\r\n\r\n{}');
           return;

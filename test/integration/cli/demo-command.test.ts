@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -159,7 +159,27 @@ describe('idemproof demo', () => {
     expect(top.stdout).toMatch(
       /Exit codes:[\s\S]*0 {2}every check holds[\s\S]*1 {2}at least one idempotency violation[\s\S]*2 {2}usage[\s\S]*3 {2}infrastructure/,
     );
+    expect(top.stdout).toMatch(/\n {2}6 {2}report: the run did not finish/);
     const demo = await startCli(['demo', '--help']).finished;
     expect(demo.stdout).toContain('check-then-insert');
+  });
+
+  it('inside GitHub Actions appends a step summary, by the same rule as run', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'idemproof-demo-summary-'));
+    const summary = join(folder, 'step-summary.md');
+    try {
+      await writeFile(summary, '# an earlier step\n');
+      const finished = await startCli(
+        ['demo', '--toxiproxy', inject('toxiproxyUrl'), '--report-dir', join(folder, 'reports')],
+        { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary },
+      ).finished;
+      expect(finished.code, finished.stderr).toBe(0);
+      const text = await readFile(summary, 'utf8');
+      expect(text.startsWith('# an earlier step\n')).toBe(true);
+      expect(text).toContain('idemproof: PASS');
+      expect(text).toContain('idemproof demo --seed');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RUN_FOLDER_FILES, runCli } from '../../support/cli.js';
+import { leaks, runOutputs } from '../../support/leaks.js';
 import { startRecordingTarget, type RecordingTarget } from '../../support/recording-target.js';
 
 /** Every secret of the run: sent by idemproof, or set by the target in what it answers. */
@@ -80,20 +81,9 @@ describe('secrets stay out of every output', () => {
     expect(target.authorizations.length).toBeGreaterThan(5);
     expect(target.authorizations.every((value) => value === `Bearer ${SECRETS.token}`)).toBe(true);
 
-    const [runId] = await readdir(reports);
-    const runDir = join(reports, runId ?? '');
-    const files = await readdir(runDir);
-    expect(files).toEqual(expect.arrayContaining([...RUN_FOLDER_FILES]));
-    const outputs: Record<string, string> = { stdout, stderr };
-    for (const file of files) outputs[file] = await readFile(join(runDir, file), 'utf8');
-
-    const leaks: string[] = [];
-    for (const [name, text] of Object.entries(outputs)) {
-      for (const [what, secret] of Object.entries(SECRETS)) {
-        if (text.includes(secret)) leaks.push(`${what} in ${name}`);
-      }
-    }
-    expect(leaks).toEqual([]);
+    const outputs = await runOutputs(reports, { stdout, stderr });
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining([...RUN_FOLDER_FILES]));
+    expect(leaks(outputs, SECRETS)).toEqual([]);
     // Redacted, not dropped: the places where they were say so.
     expect(outputs['history.jsonl']).toContain('[redacted]');
     expect(outputs['index.html']).toContain('[redacted]');

@@ -188,6 +188,43 @@ describe('idemproof validate', () => {
       ].join('\n'),
     );
   });
+
+  it('escapes file names and lists skipped modules apart from the count', () => {
+    const text = formatValidation([
+      { file: 'x\n✓ forged.yaml\u001b[2J', valid: false, error: 'invalid', scenarios: [] },
+      {
+        file: 'helpers.ts',
+        valid: true,
+        skipped: 'not named *.scenario.ts, so not run',
+        scenarios: [],
+      },
+    ]);
+    expect(text).toBe(
+      [
+        '✗ x\\n✓ forged.yaml\\u001b[2J',
+        '    invalid',
+        '- helpers.ts (skipped: not named *.scenario.ts, so not run)',
+        '1 of 1 file invalid, 1 skipped (not named *.scenario.<ext>, not run)',
+      ].join('\n'),
+    );
+  });
+
+  it('lists modules a folder scan skips, and never runs them', async () => {
+    const marker = join(folder, 'ran');
+    writeFileSync(join(folder, 'a.yaml'), templateNamed('only one'));
+    writeFileSync(
+      join(folder, 'helper.mjs'),
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\n`,
+    );
+    const results = await validateFiles([folder]);
+    expect(
+      results.map(({ file, valid, skipped }) => [file.split('/').pop(), valid, skipped]),
+    ).toEqual([
+      ['a.yaml', true, undefined],
+      ['helper.mjs', true, 'not named *.scenario.mjs, so not run'],
+    ]);
+    expect(existsSync(marker)).toBe(false);
+  });
 });
 
 describe('idemproof init', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedResponse } from '../../../src/history/events.js';
-import { REDACTED, Redactor } from '../../../src/history/redact.js';
+import { REDACTED, Redactor, scrubUrls } from '../../../src/history/redact.js';
 
 const response = (body: string, headers: [string, string][] = []): RecordedResponse => ({
   status: 200,
@@ -87,5 +87,59 @@ describe('Redactor', () => {
       body: '{ "amount": 1 }',
     };
     expect(redactor.request(request)).toEqual(request);
+  });
+});
+
+describe('scrubUrls and the Redactor on URLs', () => {
+  it('removes the userinfo of every URL in any text, and remembers the password', () => {
+    const redactor = new Redactor();
+    const text =
+      'cannot connect to postgres://app:pg_Pass%2Fword99@db.internal:5432/app; target http://admin:hunter2secret@127.0.0.1:3000/x';
+    expect(redactor.scrub(text)).toBe(
+      `cannot connect to postgres://${REDACTED}@db.internal:5432/app; target http://${REDACTED}@127.0.0.1:3000/x`,
+    );
+    // Leftover copies elsewhere (a body that echoes it, decoded or not) are scrubbed too.
+    expect(redactor.scrub('your password hunter2secret is wrong')).toBe(
+      `your password ${REDACTED} is wrong`,
+    );
+    expect(redactor.scrub('pg_Pass/word99')).toBe(REDACTED);
+    // A password holding a raw @ is cut at the last @ before the host, as URL parsers do.
+    expect(scrubUrls('http://u:p@ss@host/x')).toBe(`http://${REDACTED}@host/x`);
+    expect(scrubUrls('mail me at someone@example.com')).toBe('mail me at someone@example.com');
+  });
+
+  it('redacts credential query parameters, whatever their case, and nothing else', () => {
+    expect(
+      scrubUrls(
+        'GET /cb?Token=abc123&page=2&access_token=xyz&API_KEY=k1&key=idp-1&sig=s&signature=t&password=p#frag',
+      ),
+    ).toBe(
+      `GET /cb?Token=${REDACTED}&page=2&access_token=${REDACTED}&API_KEY=${REDACTED}&key=${REDACTED}&sig=${REDACTED}&signature=${REDACTED}&password=${REDACTED}#frag`,
+    );
+    expect(scrubUrls('/things?monkey=1&keys=2&tokens=3')).toBe('/things?monkey=1&keys=2&tokens=3');
+    // Placeholders are not values: a scenario's template stays readable.
+    expect(scrubUrls('/things?key={{key}}&token=${API_TOKEN}')).toBe(
+      '/things?key={{key}}&token=${API_TOKEN}',
+    );
+  });
+
+  it('follows the rules it is given: more parameters, or fewer', () => {
+    const redactor = new Redactor({ queryParams: ['client_secret'] });
+    expect(redactor.scrub('/x?client_secret=cs_1234567&key=idp-1')).toBe(
+      `/x?client_secret=${REDACTED}&key=idp-1`,
+    );
+  });
+
+  it('cleans recorded request URLs', () => {
+    const redactor = new Redactor();
+    const request = redactor.request({
+      method: 'POST',
+      url: 'http://127.0.0.1:1/pay?token=tok_in_query_1',
+      targetUrl: 'http://user:pw_in_url_1@127.0.0.1:2/pay?token=tok_in_query_1',
+      headers: [],
+      body: null,
+    });
+    expect(request.url).toBe(`http://127.0.0.1:1/pay?token=${REDACTED}`);
+    expect(request.targetUrl).toBe(`http://${REDACTED}@127.0.0.1:2/pay?token=${REDACTED}`);
   });
 });

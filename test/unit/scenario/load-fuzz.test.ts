@@ -21,7 +21,9 @@ import {
  * refused with a scenario error (exit 2) that names the file and a place in it. 1,300
  * documents per run; a failure prints the document, shrunk.
  */
-describe('the scenario loader under fuzzed documents', () => {
+// Hundreds of documents per property: a busy machine running the whole unit project in
+// parallel takes longer than vitest's default 5 s.
+describe('the scenario loader under fuzzed documents', { timeout: 30_000 }, () => {
   let folder: string;
   let written = 0;
   beforeAll(() => {

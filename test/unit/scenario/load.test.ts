@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isIdemproofError } from '../../../src/errors.js';
 import { PACKAGE_ROOT } from '../../../src/provision/tools-dir.js';
@@ -119,7 +120,7 @@ patterns:
 
   it('loads TypeScript scenario modules written with defineScenario', async () => {
     const path = await write(
-      'orders.ts',
+      'orders.scenario.ts',
       `import { defineScenario } from ${JSON.stringify(join(PACKAGE_ROOT, 'src', 'scenario', 'define.ts'))};
 const port: number = 8080;
 export default defineScenario({
@@ -142,11 +143,11 @@ export default defineScenario({
 
   it('validates TypeScript scenarios like YAML ones, naming the path', async () => {
     const path = await write(
-      'broken.mjs',
+      'broken.scenario.mjs',
       `export default { name: 'x', target: { baseUrl: 'http://a', path: 'no-slash' } };\n`,
     );
     const { message } = await failure(path);
-    expect(message).toMatch(/broken\.mjs at target\.path: .*"\/"/);
+    expect(message).toMatch(/broken\.scenario\.mjs at target\.path: .*"\/"/);
   });
 
   it('expands folders recursively and refuses duplicate scenario names', async () => {
@@ -161,6 +162,60 @@ export default defineScenario({
     await write('nested/c.yaml', MINIMAL);
     expect((await failure(folder)).message).toContain("scenario name 'minimal' is also used by");
   });
+
+  it('loads only scenarios from a folder: YAML and *.scenario.<ext>; other modules are skipped, not run', async () => {
+    const marker = join(folder, 'helper-ran');
+    const helper = `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nexport default {};\n`;
+    await write('helper.ts', helper);
+    await write('config.mjs', helper);
+    await write('types.d.ts', 'export type X = 1;\n');
+    await write('a.yaml', MINIMAL);
+    await write('shared.ts', `export const path = '/orders';\n`);
+    await write(
+      'b.scenario.ts',
+      `import { path } from './shared.ts';
+export default { ...${JSON.stringify({
+        name: 'from a module',
+        target: { baseUrl: 'http://127.0.0.1:8080' },
+        payload: { template: {} },
+        effects: { sink: {} },
+        patterns: [{ kind: 'missing-key' }],
+      })}, target: { baseUrl: 'http://127.0.0.1:8080', path } };
+`,
+    );
+    const skipped: string[] = [];
+    const loaded = await loadScenarioFiles([folder], {
+      onSkipped: ({ file, reason }) => skipped.push(`${file.split('/').pop()}: ${reason}`),
+    });
+    expect(loaded.map(({ scenario }) => scenario.name)).toEqual(['minimal', 'from a module']);
+    expect(loaded[1]?.scenario.target.path).toBe('/orders');
+    expect(skipped).toEqual([
+      'config.mjs: not named *.scenario.mjs, so not run',
+      'helper.ts: not named *.scenario.ts, so not run',
+      'shared.ts: not named *.scenario.ts, so not run',
+    ]);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('names the skipped modules when a folder holds no scenario', async () => {
+    await write('orders.ts', 'export default {};\n');
+    const { code, message } = await failure(folder);
+    expect(code).toBe('IDEMPROOF_ERR_USAGE');
+    expect(message).toMatch(
+      /no scenario files \(.*\*\.scenario\.ts.*\) in folder .*; skipped: .*orders\.ts$/,
+    );
+  });
+
+  it.skipIf(process.platform === 'win32')(
+    'refuses a FIFO, named or in a folder, by its stat',
+    async () => {
+      execFileSync('mkfifo', [join(folder, 'x.yaml')]);
+      const named = await failure(join(folder, 'x.yaml'));
+      expect(named.code).toBe('IDEMPROOF_ERR_SCENARIO');
+      expect(named.message).toMatch(/x\.yaml: not a regular file \(a named pipe\)/);
+      expect((await failure(folder)).message).toMatch(/x\.yaml: not a regular file/);
+    },
+  );
 
   it('treats a missing path or an empty folder as a usage error', async () => {
     expect((await failure(join(folder, 'nope.yaml'))).code).toBe('IDEMPROOF_ERR_USAGE');

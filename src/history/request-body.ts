@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import type { RecordedRequest } from './events.js';
+
+/**
+ * How many bytes of each request body the history keeps by default, as for responses: enough
+ * for any ordinary payload, while a fan-out of huge bodies cannot fill the report folder.
+ */
+export const REQUEST_BODY_RECORD_LIMIT = 256 * 1024;
+
+/**
+ * The recorded request with its body cut to its first `limit` bytes when it is longer, and
+ * the size and SHA-256 of the whole body as `sent` (the request before redaction) beside it.
+ * A text cut inside a UTF-8 sequence ends in U+FFFD, as response bodies do.
+ *
+ * Must not: change a body within the limit, or hash anything but the bytes that were sent.
+ */
+export function boundRequestBody(
+  recorded: RecordedRequest,
+  sent: RecordedRequest,
+  limit: number,
+): RecordedRequest {
+  const body = recorded.body;
+  if (body === null || body.length <= limit / 3 || Buffer.byteLength(body) <= limit) {
+    return recorded;
+  }
+  const whole = Buffer.from(sent.body ?? '', 'utf8');
+  return {
+    ...recorded,
+    body: Buffer.from(body, 'utf8').subarray(0, limit).toString('utf8'),
+    bodyBytes: whole.length,
+    bodySha256: createHash('sha256').update(whole).digest('hex'),
+    bodyTruncated: true,
+  };
+}
