@@ -12,7 +12,7 @@ export const EXIT_CODES = {
   infrastructure: 3,
   /** idemproof itself failed: a bug to report. */
   internal: 4,
-  /** Stopped at --max-requests or --max-duration before the plan was done; no violation in what ran. */
+  /** Stopped at --max-requests, --max-duration or --max-report-size before the plan was done; no violation in what ran. */
   limit: 5,
   /**
    * `report` of a run that did not finish (killed, or its machine went down): the reports were
@@ -44,7 +44,8 @@ Exit codes:
   2  usage or scenario-file error
   3  infrastructure error: target, Toxiproxy, PostgreSQL or effect probe unreachable or failing
   4  internal error in idemproof (please report it)
-  5  stopped at --max-requests or --max-duration before the plan was done, no violation so far
+  5  stopped at --max-requests, --max-duration or --max-report-size before the plan was done,
+     no violation so far
   6  report: the run did not finish (killed or crashed before writing its reports); the
      reports were rebuilt from what it recorded
 130  interrupted (Ctrl-C); 143 terminated (SIGTERM): reports hold what was recorded`;

@@ -16,6 +16,7 @@ import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import type { LaneName } from '../scenario/schema.js';
 import { executePattern } from '../run/execute.js';
 import { redactorFor } from '../run/redaction.js';
+import { scrubUrls } from '../history/redact.js';
 import { describeLimits, openGate, type StopReason } from '../run/gate.js';
 import { buildResult, newRunId, type BlastRadiusOptions } from '../run/run.js';
 import {
@@ -257,7 +258,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
         `idemproof explore ${options.scenario}`,
         `--seed ${details.seed}`,
         ...(path === undefined ? [] : [`--path ${path}`]),
-        ...(options.target === undefined ? [] : [`--target ${options.target}`]),
+        ...(options.target === undefined ? [] : [`--target ${scrubUrls(options.target)}`]),
         ...(options.profile === undefined ? [] : [`--profile ${options.profile}`]),
       ].join(' ');
 

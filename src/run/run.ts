@@ -14,7 +14,7 @@ import { startSink, type Sink } from '../probe/sink.js';
 import { startToxiproxy } from '../provision/toxiproxy-start.js';
 import { createReporters, multiplexReporters } from '../report/registry.js';
 import type { ReportContext } from '../report/types.js';
-import { loadScenarioFiles } from '../scenario/load.js';
+import { loadScenarioFiles, printable } from '../scenario/load.js';
 import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { readFileSync } from 'node:fs';
 import { RESULT_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.js';
@@ -103,7 +103,13 @@ export function shellWord(value: string): string {
  * history streams to disk, check, and hand the result to the reporters.
  */
 export async function runSuite(options: RunOptions): Promise<RunOutcome> {
-  const loaded = options.scenarios ?? (await loadScenarioFiles(options.paths));
+  const loaded =
+    options.scenarios ??
+    (await loadScenarioFiles(options.paths, {
+      // A code file beside the scenarios is never executed; say which were left out.
+      onSkipped: ({ file, reason }) =>
+        options.err(`idemproof: skipped ${printable(file)}: ${reason}`),
+    }));
   const seed = options.seed ?? randomInt(0, 2 ** 31);
   const runId = newRunId();
   const run = randomBytes(4).toString('hex');

@@ -3,8 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliResult } from '../support/cli.js';
-import { cliWithin } from './bounded-cli.js';
+import { cliWithin, type CliResult } from '../support/cli.js';
 
 /**
  * Input is bounded before anything is built from it: special files are refused by their stat,

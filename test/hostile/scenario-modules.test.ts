@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type CliResult } from '../support/cli.js';
-import { cliWithin } from './bounded-cli.js';
+import { BIN, cliWithin, type CliResult } from '../support/cli.js';
 
 /**
  * Scenario modules are code, run in a child process with time, memory and size limits: none

@@ -10,11 +10,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the built CLI (`node dist/cli/bin.js …`) to the end, in `cwd` if given. */
+/**
+ * Runs the built CLI (`node dist/cli/bin.js …`) to the end, in `cwd` if given. With
+ * `withinMs`, never for longer: past it the process gets SIGKILL and the result has code null,
+ * so a test whose guarantee breaks fails instead of leaving a hung CLI behind.
+ */
 export function runCli(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   cwd?: string,
+  withinMs?: number,
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -23,10 +28,22 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
+    const timer =
+      withinMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), withinMs);
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
+}
+
+/** `runCli` with a time limit fixed, for a test file whose calls share one. */
+export function cliWithin(
+  ms: number,
+): (args: readonly string[], env?: NodeJS.ProcessEnv, cwd?: string) => Promise<CliResult> {
+  return (args, env = {}, cwd) => runCli(args, env, cwd, ms);
 }
 
 /** What a run folder holds after a run with every reporter, sorted. */
