@@ -35,11 +35,21 @@ export class TrafficGate {
   private nextStart = 0;
   private admitted = 0;
   private readonly timer: NodeJS.Timeout | undefined;
+  /** Pauses in progress, woken when the gate closes: one abort listener for all of them. */
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     private readonly limits: TrafficLimits = {},
     private readonly clock: () => number = () => performance.now(),
   ) {
+    this.controller.signal.addEventListener(
+      'abort',
+      () => {
+        for (const wake of this.sleepers) wake();
+        this.sleepers.clear();
+      },
+      { once: true },
+    );
     if (limits.maxDurationMs !== undefined) {
       const maxDurationMs = limits.maxDurationMs;
       this.timer = setTimeout(
@@ -115,15 +125,15 @@ export class TrafficGate {
   sleep(ms: number): Promise<boolean> {
     if (this.reason !== undefined) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const onAbort = (): void => {
+      const wake = (): void => {
         clearTimeout(timer);
         resolve(false);
       };
       const timer = setTimeout(() => {
-        this.signal.removeEventListener('abort', onAbort);
+        this.sleepers.delete(wake);
         resolve(true);
       }, ms);
-      this.signal.addEventListener('abort', onAbort, { once: true });
+      this.sleepers.add(wake);
     });
   }
 }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { describeLimits, TrafficGate } from '../../../src/run/gate.js';
 
@@ -54,6 +55,15 @@ describe('TrafficGate', () => {
     expect(await gate.sleep(5_000)).toBe(false);
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(gate.stopped).toMatchObject({ kind: 'limit', limit: 'max-duration' });
+  });
+
+  it('holds one abort listener however many pauses wait at once, and wakes them all when it closes', async () => {
+    const gate = new TrafficGate();
+    const pauses = Array.from({ length: 64 }, () => gate.sleep(60_000));
+    expect(getEventListeners(gate.signal, 'abort')).toHaveLength(1);
+    gate.stop({ kind: 'interrupted', signal: 'SIGINT', detail: 'interrupted by SIGINT' });
+    expect(await Promise.all(pauses)).toEqual(Array.from({ length: 64 }, () => false));
+    expect(await gate.sleep(1)).toBe(false);
   });
 
   it('keeps the first reason it was given', () => {
