@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_SUITE } from '../../../src/cli/demo-command.js';
 import type { RunResult } from '../../../src/run/result.js';
@@ -39,7 +39,15 @@ function runAndStop(
       [...preload, BIN, 'run', DEMO_SUITE, '--target', target, '--report-dir', reportDir],
       // No reaper: this file proves that `idemproof clean` removes what a killed run left
       // (test/hostile/sigkill.test.ts proves the reaper does it on its own).
-      { env: { ...process.env, TOXIPROXY_URL: inject('toxiproxyUrl'), IDEMPROOF_REAPER: 'off' } },
+      // Its registry goes to the test's own folder, removed with it.
+      {
+        env: {
+          ...process.env,
+          TOXIPROXY_URL: inject('toxiproxyUrl'),
+          IDEMPROOF_REAPER: 'off',
+          IDEMPROOF_STATE_DIR: join(dirname(reportDir), 'state'),
+        },
+      },
     );
     let stdout = '';
     let stderr = '';
