@@ -53,10 +53,14 @@ describe('blast radius: --max-rps', () => {
     const rate = (arrivals.length - 1) / seconds;
     expect(rate).toBeGreaterThan(CAP * 0.95);
     expect(rate).toBeLessThan(CAP * 1.05);
-    // No second of the run saw a burst above the cap either.
+    // No second of the run saw a burst above the cap either, within the same 5 %: starts are
+    // spaced exactly, but a request held up on its way (a new connection, a busy machine) can
+    // land in the next one's second, as measured at the target.
     for (const [index, arrival] of arrivals.entries()) {
       const within = arrivals.filter((other) => other >= arrival && other < arrival + 1000);
-      expect(within.length, `the second from request ${index}`).toBeLessThanOrEqual(CAP + 1);
+      expect(within.length, `the second from request ${index}`).toBeLessThanOrEqual(
+        Math.floor(CAP * 1.05),
+      );
     }
   });
 });
