@@ -2,17 +2,23 @@ import type { HistoryEvent } from '../history/events.js';
 import type { PatternPlan } from '../plan/schedule.js';
 import type { AttemptCounts, LatencySummary, PatternSummary } from './result.js';
 
-/** Attempt counts by outcome. */
+/**
+ * Attempt counts by outcome. An attempt sent but never completed (the run was killed while it
+ * was in flight) counts as outcome unknown: the target may or may not have processed it.
+ */
 export function countAttempts(history: readonly HistoryEvent[]): AttemptCounts {
+  let invoked = 0;
   let ok = 0;
   let fail = 0;
   let info = 0;
   for (const event of history) {
-    if (event.type === 'ok') ok += 1;
+    if (event.type === 'invoke') invoked += 1;
+    else if (event.type === 'ok') ok += 1;
     else if (event.type === 'fail') fail += 1;
     else if (event.type === 'info') info += 1;
   }
-  return { total: ok + fail + info, ok, fail, info };
+  const unfinished = Math.max(0, invoked - ok - fail - info);
+  return { total: ok + fail + info + unfinished, ok, fail, info: info + unfinished };
 }
 
 /** Percentiles of the durations of attempts that got a response. */
