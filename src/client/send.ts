@@ -7,6 +7,30 @@ import { startDeadline, type Deadline } from './deadline.js';
 /** How much of a response body is kept as text by default; the hash always covers all of it. */
 export const BODY_RECORD_LIMIT = 256 * 1024;
 
+/** TLS settings of an https target, resolved (files read) from the scenario's `target.tls`. */
+export interface TlsOptions {
+  /**
+   * The target's real host name: sent as SNI and checked against its certificate, also when
+   * the connection goes to a fault lane's proxy on 127.0.0.1 (TLS passes through untouched).
+   */
+  readonly servername: string;
+  /** PEM CA bundle to trust instead of the system's. */
+  readonly ca?: string | undefined;
+  /** PEM client certificate and key (mTLS). */
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+  /** Skips certificate verification: an explicit opt-in, shown in every report. */
+  readonly insecure: boolean;
+}
+
+/** How an attempt reaches the target: the HTTP version and, for https, TLS. */
+export interface TransportOptions {
+  /** http1: HTTP/1.1; h2: HTTP/2 over TLS (ALPN); h2c: cleartext HTTP/2 with prior knowledge. */
+  readonly protocol: 'http1' | 'h2' | 'h2c';
+  /** Set for https targets. */
+  readonly tls?: TlsOptions | undefined;
+}
+
 export interface AttemptRequest {
   /** Where to send it: a lane's proxy or the target. */
   readonly url: string;
@@ -16,6 +40,8 @@ export interface AttemptRequest {
   readonly timeoutMs: number;
   /** One request per connection (faulted lanes). */
   readonly freshConnection: boolean;
+  /** HTTP version and TLS; absent: HTTP/1.1 as the URL's scheme says, system CAs. */
+  readonly transport?: TransportOptions | undefined;
 }
 
 export type AttemptResult =

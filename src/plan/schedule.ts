@@ -21,6 +21,28 @@ export interface Operation {
   readonly sequence: number | null;
 }
 
+/** How a request body is encoded on the wire. */
+export type BodyEncoding = 'json' | 'form' | 'multipart' | 'text' | 'binary' | 'none';
+
+/**
+ * Changes to the scenario's request for one attempt: per-attempt overrides (first attempt
+ * only, retries only), the different variant of a mismatch test, and the steps of a scripted
+ * pattern. Strings are templates, filled like the scenario's own.
+ */
+export interface RequestOverride {
+  readonly method?: string;
+  /** A path template replacing `target.path` (may carry a query string). */
+  readonly path?: string;
+  /** Query parameters added or replaced; null removes one. */
+  readonly query?: Readonly<Record<string, string | null>>;
+  /** Headers added or replaced, with the case written; null removes one. */
+  readonly headers?: Readonly<Record<string, string | null>>;
+  /** A body replacing the operation's payload; `encoding` defaults to the scenario's. */
+  readonly body?: { readonly value: unknown; readonly encoding?: BodyEncoding };
+  /** A literal key sent instead of the operation's (e.g. empty, very long, non-ASCII). */
+  readonly key?: string;
+}
+
 export interface SendStep {
   readonly kind: 'send';
   /** Index into the pattern's operations. */
@@ -35,6 +57,8 @@ export interface SendStep {
   readonly timeoutMs: number;
   /** Do not wait for this attempt before the next step (it overlaps what follows). */
   readonly background: boolean;
+  /** Changes to the request for this attempt only. */
+  readonly override?: RequestOverride;
 }
 
 export type Step =

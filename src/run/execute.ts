@@ -4,6 +4,7 @@ import {
   type AttemptClient,
   type AttemptRequest,
   type AttemptResult,
+  type TransportOptions,
 } from '../client/send.js';
 import type { HeaderList, ProbeReading } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
@@ -31,6 +32,8 @@ export interface ScenarioRuntime {
   readonly onAttempt: () => void;
   /** Admits every request to the target (limits) and closes when the run stops early. */
   readonly gate: TrafficGate;
+  /** HTTP version and TLS of the target, for every attempt (absent: HTTP/1.1, system CAs). */
+  readonly transport?: TransportOptions | undefined;
 }
 
 /**
@@ -241,6 +244,7 @@ function prepareAttempt(
     body,
     timeoutMs: send.timeoutMs,
     freshConnection: lane.freshConnection,
+    transport: runtime.transport,
   };
   return {
     request,
