@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   IDEMPROOF_ERR_PROCESS_START: 'infrastructure',
   IDEMPROOF_ERR_TARGET_UNREACHABLE: 'infrastructure',
   IDEMPROOF_ERR_PROBE_FAILED: 'infrastructure',
+  IDEMPROOF_ERR_HOOK_FAILED: 'infrastructure',
   IDEMPROOF_ERR_REPORT: 'infrastructure',
   IDEMPROOF_ERR_INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;

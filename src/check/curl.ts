@@ -11,7 +11,7 @@ import type { RecordedRequest } from '../history/events.js';
  * with `-` is not an option), `name;` for an empty header (`name:` would remove it) and an
  * empty Content-Type when none was recorded (curl would add a form type of its own).
  * A body holding NUL characters, which no shell argument can carry, is fed on stdin by
- * `printf '%b'` with octal escapes.
+ * `printf '%b'` with octal escapes; a binary body (recorded in base64) through `base64 -d`.
  *
  * Must not: add, drop or change anything else the request carried, except the headers curl
  * computes itself (Host, Content-Length, Connection).
@@ -38,7 +38,11 @@ export function curlCommand(request: RecordedRequest): string {
   const hasContentType = headers.some(([name]) => name.toLowerCase() === 'content-type');
   if (body !== null && !hasContentType) words.push('-H', shellQuote('Content-Type:'));
   let prefix = '';
-  if (body !== null && body.includes('\0')) {
+  if (body !== null && request.bodyEncoding === 'base64') {
+    // Bytes that are not text: decoded from the recorded base64 on the way in.
+    prefix = `printf '%s' ${shellQuote(body)} | base64 -d | `;
+    words.push('--data-binary', '@-');
+  } else if (body !== null && body.includes('\0')) {
     prefix = `printf '%b' ${shellQuote(printfEscaped(body))} | `;
     words.push('--data-binary', '@-');
   } else if (body !== null) {

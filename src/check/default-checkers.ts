@@ -1,6 +1,7 @@
 import { conflictOnMismatch } from './conflict-on-mismatch.js';
 import { distinctKeysDistinctEffects } from './distinct-keys.js';
 import { effectsPerKey } from './effects-per-key.js';
+import { stepExpectations } from './expectations.js';
 import { inFlightDuplicates } from './in-flight.js';
 import { missingKeyRefused } from './missing-key.js';
 import { outOfOrderFinalState } from './out-of-order.js';
@@ -22,6 +23,7 @@ export const DEFAULT_CHECKERS = {
   tenantIsolation,
   outOfOrderFinalState,
   distinctKeysDistinctEffects,
+  stepExpectations,
 } as const satisfies Readonly<Record<string, Checker>>;
 
 export type CheckerName = keyof typeof DEFAULT_CHECKERS;

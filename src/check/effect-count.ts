@@ -15,7 +15,7 @@ export interface EffectReadings {
   readonly ofMarker: (marker: string) => EffectCount;
 }
 
-function countOf(probe: ProbeEvent | undefined, missing: string): EffectCount {
+export function countOf(probe: ProbeEvent | undefined, missing: string): EffectCount {
   if (probe === undefined) return { known: false, reason: missing, probe };
   const reading = probe.reading;
   if (!reading.ok) {

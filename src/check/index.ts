@@ -35,3 +35,4 @@ export { missingKeyRefused } from './missing-key.js';
 export { tenantIsolation } from './tenant-isolation.js';
 export { outOfOrderFinalState } from './out-of-order.js';
 export { distinctKeysDistinctEffects } from './distinct-keys.js';
+export { stepExpectations } from './expectations.js';

@@ -109,7 +109,10 @@ export const missingKeyRefused = defineChecker(
   'missingKeyRefused',
   'no request was sent without its Idempotency-Key',
   (history, { profile }, findings) => {
-    const keyless = attemptsOf(history).filter((attempt) => !attempt.invoke.keySent);
+    // Scripted steps leave the key out on purpose; stepExpectations judges them.
+    const keyless = attemptsOf(history).filter(
+      (attempt) => !attempt.invoke.keySent && attempt.invoke.patternKind !== 'steps',
+    );
     const readings = effectReadings(history);
     const byMarker = new Map<string, Attempt[]>();
     for (const attempt of keyless) {

@@ -14,6 +14,8 @@ import { listWithMore, shorten } from './wording.js';
  * Must not: compare anything but the two readings, or decide without both (missing or failed
  * readings make the resource unknown).
  */
+/** How an absent resource (404) reads in comparisons and messages. */
+const ABSENT_STATE = '(absent: 404)';
 const IN_ORDER = 'in-order state';
 const FINAL = 'final state';
 
@@ -28,7 +30,9 @@ function readingOf(probes: readonly ProbeEvent[], label: string): StateReading {
     return { ok: false, reason: `the '${label}' reading failed: ${probe.reading.error}` };
   if (!('state' in probe.reading))
     return { ok: false, reason: `the '${label}' reading holds no state` };
-  return { ok: true, state: probe.reading.state, probe };
+  // A resource that answered 404 is absent: a state of its own, not a failed reading.
+  const absent = 'absent' in probe.reading && probe.reading.absent === true;
+  return { ok: true, state: absent ? ABSENT_STATE : probe.reading.state, probe };
 }
 
 function judge(

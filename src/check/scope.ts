@@ -19,14 +19,19 @@ export function scopeId(key: string, tenant: string | null): string {
 }
 
 /**
- * Groups attempts that sent a key into scopes, in the order each scope first appears.
+ * Groups attempts that sent a key into scopes, in the order each scope first appears. Steps of
+ * a scripted pattern belong to no scope: they state their own expectations (expiry, other
+ * methods, odd keys on purpose), which the stepExpectations checker judges.
  * Must not: merge tenants (the null tenant and '' are the same default tenant, nothing more).
  */
 export function byScope(attempts: readonly Attempt[]): Scope[] {
   const scopes = new Map<string, { key: string; tenant: string | null; attempts: Attempt[] }>();
   for (const attempt of attempts) {
-    const { key, tenant, keySent } = attempt.invoke;
-    if (key === null || !keySent) continue;
+    const { key, tenant, keySent, patternKind } = attempt.invoke;
+    // A retry sent past the declared retention is a new execution, not part of the scope
+    // (effectsPerKey counts it apart: see after-retention.ts).
+    if (key === null || !keySent || patternKind === 'steps' || attempt.invoke.afterRetention)
+      continue;
     const id = scopeId(key, tenant);
     const scope = scopes.get(id);
     if (scope === undefined) scopes.set(id, { key, tenant, attempts: [attempt] });

@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '../history/events.js';
+import type { PatternPlan } from '../plan/schedule.js';
 import type { Profile } from '../scenario/profile.js';
 
 /** Three-valued validity; merge with `mergeValidity`: false beats unknown beats true. */
@@ -35,6 +36,8 @@ export interface CheckResult {
 
 export interface CheckContext {
   readonly profile: Profile;
+  /** The plans the history was made from: what scripted steps expect (stepExpectations). */
+  readonly plans?: readonly PatternPlan[];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { IdemproofError } from '../errors.js';
 import { onStopRequest } from '../provision/cleanup.js';
 import { FLAWS, FLAW_NAMES, parseFlaw } from '../demo/flaws.js';
 import { startDemoStack } from '../demo/stack.js';
@@ -13,6 +14,7 @@ import { parseDuration, parseSeed, parseWholeNumber } from './parse-options.js';
 
 export interface DemoCommandOptions {
   readonly serve?: boolean;
+  readonly https?: boolean;
   readonly recordArrivals?: boolean;
   readonly seed?: string;
   readonly reportDir?: string;
@@ -54,6 +56,12 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
   const seed = parseSeed(options.seed);
   const stopAfterMs =
     options.stopAfter === undefined ? undefined : parseDuration('--stop-after', options.stopAfter);
+  if (options.https === true && options.serve !== true) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_USAGE',
+      '--https needs --serve: the built-in suite targets http; point your own scenarios (target.tls.ca: the printed CA) at the HTTPS demo',
+    );
+  }
 
   output.info('idemproof demo: starting PostgreSQL, the demo target and Toxiproxy…');
   const stack = await startDemoStack({
@@ -64,6 +72,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
     keyTtlMs,
     processingMs,
     recordArrivals: options.recordArrivals === true,
+    https: options.https === true,
     log: (line) => output.error(`demo target: ${line}`),
   });
   let exitCode: number = EXIT_CODES.ok;
@@ -77,6 +86,9 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
       `  demo target     ${stack.target.url}   flaw: ${flaw}${flaw === 'none' ? ' (correct behaviour)' : ` (${FLAWS[flaw]})`}`,
       `  Toxiproxy API   ${stack.toxiproxy.url}   ${stack.toxiproxy.description}`,
       `  through proxy   ${stack.proxyUrl}   proxy ${stack.cleanProxy.name} -> ${stack.cleanProxy.upstream}`,
+      ...(stack.tls === undefined
+        ? []
+        : [`  TLS CA          ${stack.tls.ca}   (target.tls.ca; client: ${stack.tls.clientCert})`]),
     ];
     if (options.serve === true) {
       output.result(
@@ -84,7 +96,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
           ...where,
           '',
           'Try:',
-          `  curl -i -X POST ${stack.proxyUrl}/payments -H 'Idempotency-Key: demo-1' \\`,
+          `  curl -i${stack.tls === undefined ? '' : ` --cacert ${stack.tls.ca}`} -X POST ${stack.proxyUrl}/payments -H 'Idempotency-Key: demo-1' \\`,
           `    -H 'Content-Type: application/json' -d '{"amount":1000,"currency":"EUR","customer":"cus_1"}'`,
           '',
           stopAfterMs === undefined

@@ -217,6 +217,10 @@ export function createProgram(
     )
     .option('--serve', 'do not run the suite: print where everything listens and run until Ctrl-C')
     .option(
+      '--https',
+      'with --serve: serve the demo target over HTTPS, its certificate from a CA made at start (the CA file is printed)',
+    )
+    .option(
       '--record-arrivals',
       'the demo target records when each keyed request arrived (GET /arrivals?idempotency_key=K)',
     )

@@ -2,6 +2,7 @@ import { IdemproofError, isIdemproofError } from '../errors.js';
 import { attemptCount } from '../plan/schedule.js';
 import { assertScenarioHosts, planFor } from '../run/run-scenario.js';
 import { displayPath } from '../scenario/files.js';
+import { unsetEnvWarnings } from '../scenario/env-refs.js';
 import { findScenarioFiles, loadScenarioFile, printable } from '../scenario/load.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
@@ -18,6 +19,8 @@ export interface ValidatedScenario {
   readonly attempts: number;
   /** What the planner left out and why (e.g. a delay beyond the declared retention). */
   readonly notes: readonly string[];
+  /** What would stop `run` although the file is valid: unset ${ENV} variables, with where. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -91,11 +94,13 @@ async function validateFile(
         );
       }
       own.set(name, entry.file);
+      const warnings = unsetEnvWarnings(entry.scenario);
       return {
         name,
         patterns: plans.length,
         attempts: attemptCount(plans),
         notes: plans.flatMap((plan) => plan.notes.map((note) => `${plan.id}: ${note}`)),
+        ...(warnings.length > 0 ? { warnings } : {}),
       };
     });
   });
@@ -131,9 +136,10 @@ export function formatValidation(results: readonly FileValidation[]): string {
     const patterns = result.scenarios.reduce((sum, scenario) => sum + scenario.patterns, 0);
     const attempts = result.scenarios.reduce((sum, scenario) => sum + scenario.attempts, 0);
     const count = result.scenarios.length === 1 ? '' : `${result.scenarios.length} scenarios, `;
-    const notes = result.scenarios.flatMap((scenario) =>
-      scenario.notes.map((note) => `    note: ${note}`),
-    );
+    const notes = result.scenarios.flatMap((scenario) => [
+      ...scenario.notes.map((note) => `    note: ${note}`),
+      ...(scenario.warnings ?? []).map((warning) => `    warning: ${warning}`),
+    ]);
     return [
       `✓ ${file} (${count}${plural(patterns, 'pattern')}, ${plural(attempts, 'attempt')} planned)`,
       ...notes,

@@ -4,9 +4,25 @@ import {
   type ClientRequest,
   type IncomingMessage,
 } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { RecordedResponse } from '../history/events.js';
 import { startDeadline } from './deadline.js';
-import { attemptErrorOf, readBody, type AttemptRequest, type AttemptResult } from './send.js';
+import { isHttp2, sendSinglePacketBurst } from './h2.js';
+import {
+  attemptErrorOf,
+  bodyBytesOf,
+  readBody,
+  type AttemptRequest,
+  type AttemptResult,
+} from './send.js';
+import { tlsConnectOptions } from './tls.js';
+import {
+  serviceSample,
+  settlePause,
+  sharedSettleMemory,
+  type ReleasePause,
+  type SettleMemory,
+} from './settle.js';
 
 /**
  * Last-byte synchronisation (the technique of Turbo Intruder's single-packet attack, for
@@ -23,12 +39,9 @@ export interface SyncedBurstResult {
   readonly results: readonly AttemptResult[];
   /** When each request's last byte was written, in the caller's clock (ms). */
   readonly releasedAt: readonly number[];
+  /** The settle pause waited before the release (ms), see `settle.ts`. */
+  readonly pauseMs?: number;
 }
-
-/** Pause between preparing a burst and releasing it. */
-export const RELEASE_SETTLE_MS = 10;
-/** The same pause when every request of the burst reuses a kept-alive connection. */
-export const REUSED_SETTLE_MS = 2;
 
 interface Prepared {
   readonly request: ClientRequest;
@@ -45,20 +58,31 @@ export async function sendSyncedBurst(
     readonly agent?: Agent;
     readonly stop?: AbortSignal;
     readonly bodyLimit?: number;
+    /** The settle pause: fixed ms, or 'auto' (default) sized from the target, see `settle.ts`. */
+    readonly releasePauseMs?: ReleasePause;
+    /** Where 'auto' learns the target's service time (default: one memory per process). */
+    readonly settleMemory?: SettleMemory;
   } = {},
 ): Promise<SyncedBurstResult> {
+  // HTTP/2: all requests on one session, final frames released in one write (see `h2.ts`).
+  if (isHttp2(attempts[0]?.transport)) return sendSinglePacketBurst(attempts, now, options);
   const { stop } = options;
   const prepared = await Promise.all(
     attempts.map((attempt) => prepare(attempt, options.agent, stop, options.bodyLimit)),
   );
-  // Give the target a moment to accept every new connection and parse what it has so far, so
-  // the last bytes find it waiting on all of them rather than still accepting some; on
-  // connections kept alive from an earlier burst, a moment to read the new request suffices.
-  const allReused = prepared.every((item) => item.request.reusedSocket);
-  await new Promise((resolve) =>
-    setTimeout(resolve, allReused ? REUSED_SETTLE_MS : RELEASE_SETTLE_MS),
-  );
+  // Give the target time to accept every new connection and take in every request's headers
+  // (and do its work on them), so the last bytes find it waiting on all of them: sized from
+  // the burst and what was seen of the target before (`settle.ts`), unless set.
+  const memory = options.settleMemory ?? sharedSettleMemory;
+  const origin = new URL(attempts[0]?.url ?? 'http://unknown').host;
+  const pauseMs = settlePause(options.releasePauseMs ?? 'auto', {
+    count: prepared.length,
+    reused: prepared.every((item) => item.request.reusedSocket),
+    serviceMs: memory.serviceMs(origin),
+  });
+  await new Promise((resolve) => setTimeout(resolve, pauseMs));
   const releasedAt: number[] = [];
+  const releasedLocal: number[] = [];
   // The held-back bytes go straight to the sockets, back to back (a ClientRequest.end per
   // request costs several times more); the requests are finished afterwards, which writes
   // nothing more: their Content-Length is already complete.
@@ -66,10 +90,23 @@ export async function sendSyncedBurst(
     const socket = item.request.socket;
     if (!item.request.destroyed && socket !== null && !socket.destroyed) socket.write(item.last);
     releasedAt.push(now());
+    releasedLocal.push(performance.now());
   }
   for (const item of prepared) if (!item.request.destroyed) item.request.end();
   const results = await Promise.all(prepared.map((item) => item.result));
-  return { results, releasedAt };
+  memory.observe(
+    origin,
+    serviceSample(
+      results.map((result, index) => ({
+        releasedAt: releasedLocal[index] ?? 0,
+        answeredAt:
+          result.kind === 'response'
+            ? (prepared[index]?.started ?? 0) + result.durationMs
+            : undefined,
+      })),
+    ),
+  );
+  return { results, releasedAt, pauseMs };
 }
 
 /** Opens the connection and writes everything but the last body byte; resolves once written. */
@@ -85,14 +122,19 @@ function prepare(
   bodyLimit: number | undefined,
 ): Promise<Prepared> {
   const url = new URL(attempt.url);
-  const body = Buffer.from(attempt.body ?? '', 'utf8');
+  const body = bodyBytesOf(attempt.body) ?? Buffer.alloc(0);
   const headers = attempt.headers.filter(
-    ([name]) => name !== 'content-length' && name !== 'connection',
+    ([name]) => !['content-length', 'connection'].includes(name.toLowerCase()),
   );
   const started = performance.now();
-  const request = httpRequest({
+  // https: TLS to the lane's proxy, with SNI and the certificate check for the real host
+  // (`tls.ts`); `agent` is then an https agent of the same TLS configuration.
+  const secure = url.protocol === 'https:';
+  const tls = attempt.transport?.tls;
+  const request = (secure ? httpsRequest : httpRequest)({
+    ...(secure && tls !== undefined ? tlsConnectOptions(tls) : {}),
     host: url.hostname,
-    port: url.port === '' ? 80 : Number(url.port),
+    port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
     path: `${url.pathname}${url.search}`,
     method: attempt.method,
     headers: [
@@ -142,7 +184,9 @@ function prepare(
         if (body.length > 1) request.write(body.subarray(0, body.length - 1), () => ready());
         else ready();
       };
-      if (socket.connecting) socket.once('connect', write);
+      // A new TLS connection is ready once its handshake is done; a reused one already is.
+      if (secure && !request.reusedSocket) socket.once('secureConnect', write);
+      else if (socket.connecting) socket.once('connect', write);
       else write();
     });
     // A connection that fails is ready too: its result carries the error.

@@ -3,6 +3,9 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { HeaderList, RecordedResponse } from '../history/events.js';
 import { startDeadline, type Deadline } from './deadline.js';
+import { TlsAgentCache, connectFirst, type ConnectedTls } from './tls.js';
+import { CERTIFICATE_REFUSED, isTlsAlert } from './tls-errors.js';
+import { H2Sessions, isHttp2 } from './h2.js';
 
 /** How much of a response body is kept as text by default; the hash always covers all of it. */
 export const BODY_RECORD_LIMIT = 256 * 1024;
@@ -36,12 +39,18 @@ export interface AttemptRequest {
   readonly url: string;
   readonly method: string;
   readonly headers: HeaderList;
-  readonly body: string | null;
+  /** Text is sent as UTF-8; bytes as they are. */
+  readonly body: string | Buffer | null;
   readonly timeoutMs: number;
   /** One request per connection (faulted lanes). */
   readonly freshConnection: boolean;
   /** HTTP version and TLS; absent: HTTP/1.1 as the URL's scheme says, system CAs. */
   readonly transport?: TransportOptions | undefined;
+}
+
+/** The bytes of a request body (text as UTF-8); null when there is none. */
+export function bodyBytesOf(body: AttemptRequest['body']): Buffer | null {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
 export type AttemptResult =
@@ -86,11 +95,44 @@ export class AttemptClient {
   private readonly fresh = new Agent({ pipelining: 0, keepAliveTimeout: 1 });
   /** Kept-alive connections for synchronised bursts on clean lanes (one per request in flight). */
   readonly burstAgent = new HttpAgent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 256 });
+  /** The same three for https targets, one set per TLS configuration (`tls.ts`). */
+  private readonly tlsAgents = new TlsAgentCache();
+
+  /** The keep-alive agent of synchronised bursts for `transport` (https: one per TLS config). */
+  burstAgentFor(transport: TransportOptions | undefined): HttpAgent {
+    return transport?.tls === undefined
+      ? this.burstAgent
+      : this.tlsAgents.agentsFor(transport.tls).burst;
+  }
+
+  /** What probes of an https target send with: its trust settings, SNI from each URL. */
+  probeDispatcher(transport: TransportOptions | undefined): Dispatcher | undefined {
+    return transport?.tls === undefined ? undefined : this.tlsAgents.agentsFor(transport.tls).probe;
+  }
+
+  /** HTTP/2 sessions (h2, h2c), opened on the first HTTP/2 attempt: see `h2.ts`. */
+  private h2: H2Sessions | undefined;
 
   async send(attempt: AttemptRequest): Promise<AttemptResult> {
-    const started = performance.now();
+    if (isHttp2(attempt.transport)) return (this.h2 ??= new H2Sessions(this.options)).send(attempt);
+    let started = performance.now();
     const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000;
-    const dispatcher: Dispatcher = attempt.freshConnection ? this.fresh : this.pooled;
+    const tls = attempt.transport?.tls;
+    let dispatcher: Dispatcher;
+    let ownConnection: ConnectedTls | undefined;
+    if (tls === undefined) {
+      dispatcher = attempt.freshConnection ? this.fresh : this.pooled;
+    } else if (!attempt.freshConnection) {
+      dispatcher = this.tlsAgents.agentsFor(tls).pooled;
+    } else {
+      // A faulted lane over TLS: the handshake first, then the attempt's clock (`tls.ts`).
+      const connected = await connectFirst(attempt.url, tls, attempt.timeoutMs, this.options.stop);
+      if (!('dispatcher' in connected))
+        return { kind: 'error', ...connected, durationMs: elapsed() };
+      ownConnection = connected;
+      dispatcher = connected.dispatcher;
+      started = performance.now();
+    }
     // Covers headers and body: aborting it destroys a body still arriving (a drip, or a
     // chunked body that never ends), so the attempt ends at its timeout whatever GC does.
     const deadline = startDeadline(attempt.timeoutMs, this.options.stop);
@@ -112,16 +154,21 @@ export class AttemptClient {
         durationMs: elapsed(),
       };
     } catch (error) {
-      const { code, message } = attemptErrorOf(error, deadline, this.options.stop);
+      // An alert the target sent on a connection of our own names the cause better than
+      // the closed socket undici saw.
+      const alert = deadline.timedOut ? undefined : ownConnection?.error();
+      const { code, message } = attemptErrorOf(alert ?? error, deadline, this.options.stop);
       return { kind: 'error', code, message, durationMs: elapsed() };
     } finally {
       deadline.settle();
+      ownConnection?.dispatcher.destroy().catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {
     this.burstAgent.destroy();
-    await Promise.all([this.pooled.close(), this.fresh.close()]);
+    await this.h2?.close();
+    await Promise.all([this.pooled.close(), this.fresh.close(), this.tlsAgents.close()]);
   }
 }
 
@@ -226,8 +273,11 @@ const NOT_DELIVERED = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
+  // A certificate the client refused: the TLS handshake ended before any request byte.
+  ...CERTIFICATE_REFUSED,
 ]);
 
 export function outcomeOfError(code: string, laneDelivers: 'always' | 'never'): 'fail' | 'info' {
-  return laneDelivers === 'never' || NOT_DELIVERED.has(code) ? 'fail' : 'info';
+  // A TLS alert from the target (a client certificate it refuses): its HTTP layer saw nothing.
+  return laneDelivers === 'never' || NOT_DELIVERED.has(code) || isTlsAlert(code) ? 'fail' : 'info';
 }

@@ -20,17 +20,22 @@ export class HttpProblem extends Error {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Reads and parses a JSON request body (see `readRawBody`); an empty body is `undefined`. */
+export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  return parseJson((await readRawBody(request)).toString('utf8'));
+}
+
 /**
- * Reads and parses a JSON request body; an empty body is `undefined`. Event listeners rather
+ * Reads a request body's bytes, at most MAX_BODY_BYTES (413 past that). Event listeners rather
  * than an async iterator: the body completes in the same turn as the socket read that
  * finished it, which keeps the per-request cost (and the arrival times the demo records) low.
  */
-export function readJsonBody(request: IncomingMessage): Promise<unknown> {
+export function readRawBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const settle = (outcome: () => unknown): void => {
+    const settle = (outcome: () => Buffer): void => {
       if (settled) return;
       settled = true;
       try {
@@ -52,7 +57,7 @@ export function readJsonBody(request: IncomingMessage): Promise<unknown> {
         });
       } else chunks.push(chunk);
     });
-    request.once('end', () => settle(() => parseJson(Buffer.concat(chunks).toString('utf8'))));
+    request.once('end', () => settle(() => Buffer.concat(chunks)));
     request.once('error', (error) =>
       settle(() => {
         throw error;

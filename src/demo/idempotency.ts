@@ -92,10 +92,16 @@ function scopeOf(request: KeyedRequest, settings: GuardSettings): string {
   return settings.flaw === 'unscoped-keys' ? '*' : request.tenant;
 }
 
+/** The titles of the two refusals, for routes that answer them in their own format. */
+export const REFUSAL_TITLES = {
+  inFlight: 'Request in progress',
+  mismatch: 'Idempotency-Key reused',
+} as const;
+
 const inFlight = (): HttpProblem =>
   new HttpProblem(
     409,
-    'Request in progress',
+    REFUSAL_TITLES.inFlight,
     'a request with this Idempotency-Key is still being processed; retry later with the same key',
     { 'retry-after': '1' },
   );
@@ -103,7 +109,7 @@ const inFlight = (): HttpProblem =>
 const mismatch = (): HttpProblem =>
   new HttpProblem(
     409,
-    'Idempotency-Key reused',
+    REFUSAL_TITLES.mismatch,
     'this Idempotency-Key was first used with a different request; use a new key for a new request',
   );
 

@@ -49,6 +49,19 @@ const STATEMENTS = [
      at              timestamptz(3) NOT NULL DEFAULT date_trunc('milliseconds', now())
    )`,
   `CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events (tenant, order_id)`,
+  `CREATE TABLE IF NOT EXISTS charges (
+     id              text           PRIMARY KEY,
+     tenant          text           NOT NULL,
+     idempotency_key text,
+     marker          text,
+     kind            text           NOT NULL,
+     amount          bigint,
+     currency        text,
+     params          json           NOT NULL,
+     created_at      timestamptz(3) NOT NULL DEFAULT date_trunc('milliseconds', now())
+   )`,
+  `CREATE INDEX IF NOT EXISTS charges_by_key ON charges (tenant, idempotency_key)`,
+  `CREATE INDEX IF NOT EXISTS charges_by_marker ON charges (tenant, marker)`,
 ];
 
 /** Creates the tables if they are missing. Safe to run on every start. */

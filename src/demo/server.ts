@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { IdemproofError, describeError } from '../errors.js';
+import { CHARGES_PREFIX, chargesRoute } from './charges.js';
+import { CONFORMANCE_PREFIX, conformanceRoute } from './conformance.js';
 import type { Flaw } from './flaws.js';
 import {
   HttpProblem,
@@ -45,6 +48,19 @@ export interface DemoTargetOptions {
    * GET /arrivals?idempotency_key=K: how tightly a burst really arrived, measured here.
    */
   readonly recordArrivals?: boolean;
+  /** Serve HTTPS instead of HTTP (PEM texts, e.g. from `provision/tls-ca.ts`). */
+  readonly tls?: DemoTls;
+}
+
+export interface DemoTls {
+  readonly cert: string;
+  readonly key: string;
+  /** CA that client certificates must chain to (with `requireClientCertificate`). */
+  readonly ca?: string;
+  /** Refuse connections without a client certificate signed by `ca` (mTLS). */
+  readonly requireClientCertificate?: boolean;
+  /** The name the certificate is for, used in `url` (default localhost). */
+  readonly hostName?: string;
 }
 
 export interface DemoTarget {
@@ -140,17 +156,36 @@ export async function startDemoTarget(options: DemoTargetOptions): Promise<DemoT
     log,
     arrivals: options.recordArrivals === true ? new Map() : undefined,
   };
-  const server = createServer((request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     void handle(context, request, response);
-  });
+  };
+  const { tls } = options;
+  const server: Server =
+    tls === undefined
+      ? createServer(onRequest)
+      : createHttpsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            requestCert: tls.requireClientCertificate === true,
+            rejectUnauthorized: tls.requireClientCertificate === true,
+          },
+          onRequest,
+        );
   server.keepAliveTimeout = 5000;
   await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
   const { port, address } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const host =
+    tls !== undefined
+      ? (tls.hostName ?? 'localhost')
+      : address.includes(':')
+        ? `[${address}]`
+        : address;
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${host}:${port}`,
     port,
     flaw: settings.flaw,
     pool,
@@ -263,6 +298,18 @@ async function route(
     return fresh(policy(context.settings));
   if (pathname === '/arrivals' && method === 'GET' && context.arrivals !== undefined) {
     return fresh(arrivalsResponse(context.arrivals, request, url));
+  }
+
+  if (segments[0] === CONFORMANCE_PREFIX.slice(1))
+    return conformanceRoute({ pool, settings: context.settings, ...signals }, request, url);
+
+  if (segments[0] === CHARGES_PREFIX.slice(1)) {
+    const charged = await chargesRoute(
+      { pool, settings: context.settings, ...signals },
+      request,
+      url,
+    );
+    if (charged !== undefined) return charged;
   }
 
   if (segments[0] === 'payments' && segments.length === 1) {

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { registerCleanup } from '../provision/cleanup.js';
 import { startPostgres, type PostgresServer } from '../provision/postgres.js';
+import { createCertificateAuthority, type CertificateAuthorityFiles } from '../provision/tls-ca.js';
 import { startToxiproxy, type ToxiproxyServer } from '../provision/toxiproxy-start.js';
 import { ToxiproxyApi, type ProxyInfo } from '../nemesis/toxiproxy-api.js';
 import type { Flaw } from './flaws.js';
@@ -19,6 +23,11 @@ export interface DemoStackOptions {
   readonly processingMs?: number;
   /** Record server-side arrival times per key (GET /arrivals). */
   readonly recordArrivals?: boolean;
+  /**
+   * Serve HTTPS, with a certificate for localhost and 127.0.0.1 from a CA made at start in a
+   * temporary folder (removed on stop); `tls` says where its files are.
+   */
+  readonly https?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -32,6 +41,8 @@ export interface DemoStack {
   readonly proxyUrl: string;
   /** Prefix of every proxy this stack created on the Toxiproxy server. */
   readonly proxyPrefix: string;
+  /** With `https`: the CA (trust it with `target.tls.ca`), server and client certificates. */
+  readonly tls: CertificateAuthorityFiles | undefined;
   /** Stops everything in reverse order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -58,7 +69,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     const postgres = await startPostgres({ databaseUrl: options.databaseUrl });
     stops.push(() => postgres.stop());
 
-    const targetOptions: DemoTargetOptions = {
+    let targetOptions: DemoTargetOptions = {
       databaseUrl: postgres.url,
       port: options.targetPort ?? 0,
       flaw: options.flaw ?? 'none',
@@ -68,6 +79,17 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       ...(options.log === undefined ? {} : { log: options.log }),
       ...(options.recordArrivals === undefined ? {} : { recordArrivals: options.recordArrivals }),
     };
+    let tls: CertificateAuthorityFiles | undefined;
+    if (options.https === true) {
+      const dir = await mkdtemp(join(tmpdir(), 'idemproof-demo-tls-'));
+      stops.push(() => rm(dir, { recursive: true, force: true }));
+      tls = await createCertificateAuthority(dir, { hosts: ['localhost', '127.0.0.1'] });
+      const [cert, key] = await Promise.all([
+        readFile(tls.serverCert, 'utf8'),
+        readFile(tls.serverKey, 'utf8'),
+      ]);
+      targetOptions = { ...targetOptions, tls: { cert, key } };
+    }
     const target = await startDemoTarget(targetOptions);
     stops.push(() => target.close());
 
@@ -99,8 +121,12 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       target,
       toxiproxy,
       cleanProxy,
-      proxyUrl: `http://127.0.0.1:${cleanProxy.port}`,
+      proxyUrl:
+        tls === undefined
+          ? `http://127.0.0.1:${cleanProxy.port}`
+          : `https://localhost:${cleanProxy.port}`,
       proxyPrefix,
+      tls,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

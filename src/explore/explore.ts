@@ -27,6 +27,7 @@ import {
   resolveProfile,
   scenarioResult,
 } from '../run/run-scenario.js';
+import { resolveTransport, tlsPreludeFor } from '../run/transport.js';
 import {
   describeSchedule,
   planSchedule,
@@ -158,8 +159,12 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   let lanes: LaneSet | undefined;
   try {
     options.err(`idemproof: ${describeLimits(options.limits ?? {})}`);
+    if (scenario.effects === undefined)
+      throw new IdemproofError('IDEMPROOF_ERR_USAGE', 'explore needs an effect probe (effects)');
+    const transport = await resolveTransport(loaded, options.target);
     const effects = createEffectProbe(scenario.effects, {
       targetBase,
+      dispatcher: client.probeDispatcher(transport),
       sink: undefined,
       pool: () => {
         throw new IdemproofError(
@@ -168,7 +173,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
         );
       },
     });
-    await preflight(client, targetBase);
+    await preflight(client, targetBase, transport);
     await effects.count(preflightVars(explorationId), []).catch((cause: unknown) => {
       throw new IdemproofError(
         'IDEMPROOF_ERR_PROBE_FAILED',
@@ -183,6 +188,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       upstream: target.upstream,
       lanes: ['clean', ...shape.lanes] as LaneName[],
       slowMs: scenario.faults.slowMs,
+      tlsPreludeBytes: await tlsPreludeFor(transport, targetBase, shape.lanes),
       recorder: laneRecorder,
       scenario: scenario.name,
     });
@@ -209,6 +215,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
           run,
           onAttempt: () => undefined,
           gate,
+          transport,
         },
         plan,
       );

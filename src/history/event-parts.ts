@@ -29,6 +29,16 @@ export function mapEventParts(event: NewEvent, map: PartMappers): Partial<EventP
       return map.error === undefined ? {} : { error: map.error(event.error) };
     case 'probe':
       return map.reading === undefined ? {} : { reading: map.reading(event.reading) };
+    case 'hook':
+      return {
+        ...(map.request === undefined ? {} : { request: map.request(event.request) }),
+        ...(map.response === undefined || event.response === undefined
+          ? {}
+          : { response: map.response(event.response) }),
+        ...(map.error === undefined || event.error === undefined
+          ? {}
+          : { error: map.error(event.error) }),
+      };
     default:
       return {};
   }

@@ -20,11 +20,15 @@ export const PATTERN_KINDS = [
   'missing-key',
   'cross-tenant',
   'distinct-keys',
+  'steps',
   'schedule',
 ] as const;
 export type PatternKind = (typeof PATTERN_KINDS)[number];
 
-/** A header list as sent or received: names lower-case, order kept, repeats kept. */
+/**
+ * A header list as sent or received, order and repeats kept: received names lower-case, sent
+ * names as the scenario wrote them (compare names case-insensitively, e.g. `headerValue`).
+ */
 export type HeaderList = readonly (readonly [string, string])[];
 
 export interface RecordedRequest {
@@ -36,6 +40,8 @@ export interface RecordedRequest {
   readonly headers: HeaderList;
   /** The body as sent, or its first bytes when it was longer than the recording limit. */
   readonly body: string | null;
+  /** Set when the body is not UTF-8 text (binary, multipart with files): `body` is base64. */
+  readonly bodyEncoding?: 'base64';
   /**
    * Set only when the body was cut for the record (the request itself went out whole): its
    * size in bytes and the SHA-256 (hex) of all of it, as for responses.
@@ -83,6 +89,11 @@ export interface AttemptContext {
   readonly resource: string | null;
   /** Position of the operation in the intended order on its resource (0-based), if any. */
   readonly sequence: number | null;
+  /**
+   * Sent on purpose after the declared retention: the key is expected to execute again, so
+   * the attempt is no replay and adds one effect of its own.
+   */
+  readonly afterRetention?: true;
 }
 
 interface EventBase {
@@ -110,6 +121,8 @@ interface CompletionBase extends EventBase {
    * started, like `time`). The spread of these is how tightly the burst was sent.
    */
   readonly releasedAt?: number;
+  /** For a request of a synchronised burst: the settle pause waited before its release (ms). */
+  readonly releasePauseMs?: number;
 }
 
 export interface OkEvent extends CompletionBase {
@@ -130,14 +143,28 @@ export interface InfoEvent extends CompletionBase {
 }
 
 export type ProbeReading =
-  | { readonly ok: true; readonly count: number }
-  | { readonly ok: true; readonly state: unknown }
+  | {
+      readonly ok: true;
+      readonly count: number;
+      /** A delta probe's counter before the key's first attempt and now (count = after − before). */
+      readonly before?: number;
+      readonly after?: number;
+    }
+  | {
+      readonly ok: true;
+      readonly state: unknown;
+      /** The resource answered 404: it does not exist (yet); `state` is null. */
+      readonly absent?: true;
+    }
   | { readonly ok: false; readonly error: string };
 
-/** A reading of the target's effects (how many) or of a resource's state. */
+/**
+ * A reading of the target's effects (how many) or of a resource's state; `baseline` is a delta
+ * probe's counter before a key's first attempt, which no checker counts as effects.
+ */
 export interface ProbeEvent extends EventBase {
   readonly type: 'probe';
-  readonly probe: 'effects' | 'state';
+  readonly probe: 'effects' | 'state' | 'baseline';
   /** http, sql or sink. */
   readonly source: string;
   readonly pattern: string;
@@ -160,8 +187,29 @@ export interface LaneEvent extends EventBase {
   readonly toxics: string;
 }
 
+/**
+ * A hook request of the scenario's flow (setup, reset, per-key setup or teardown), sent straight
+ * to the target and recorded with its outcome in one event. Checkers ignore it.
+ */
+export interface HookEvent extends EventBase {
+  readonly type: 'hook';
+  readonly phase: 'setup' | 'reset' | 'key-setup' | 'key-teardown' | 'teardown';
+  /** The step's name, or "METHOD path". */
+  readonly label: string;
+  /** The pattern it ran for (null for scenario setup and teardown). */
+  readonly pattern: string | null;
+  /** The key it ran for (per-key hooks), else null. */
+  readonly key: string | null;
+  readonly request: RecordedRequest;
+  readonly response?: RecordedResponse;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly durationMs: number;
+  /** The names of the values it captured (never the values). */
+  readonly captured: readonly string[];
+}
+
 export type CompletionEvent = OkEvent | FailEvent | InfoEvent;
-export type HistoryEvent = InvokeEvent | CompletionEvent | ProbeEvent | LaneEvent;
+export type HistoryEvent = InvokeEvent | CompletionEvent | ProbeEvent | LaneEvent | HookEvent;
 
 /** An invoke paired with its completion (undefined while in flight or if the run was cut). */
 export interface Attempt {
@@ -205,5 +253,5 @@ function pairAttempts(history: readonly HistoryEvent[]): Attempt[] {
 /** The value of the first header called `name` (case-insensitive), if any. */
 export function headerValue(headers: HeaderList, name: string): string | undefined {
   const wanted = name.toLowerCase();
-  return headers.find(([header]) => header === wanted)?.[1];
+  return headers.find(([header]) => header.toLowerCase() === wanted)?.[1];
 }

@@ -47,6 +47,7 @@ export class Interner {
       targetUrl: this.string(request.targetUrl),
       headers: this.headers(request.headers),
       body: request.body === null ? null : this.string(request.body),
+      ...(request.bodyEncoding === undefined ? {} : { bodyEncoding: request.bodyEncoding }),
     };
   }
 

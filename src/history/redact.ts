@@ -120,7 +120,7 @@ const MIN_SECRET_LENGTH = 6;
 export interface RedactionRules {
   /** More header names to redact (case-insensitive). */
   readonly headers?: readonly string[];
-  /** JSON field names whose values are redacted in request and response bodies. */
+  /** JSON field (and form parameter) names whose values are redacted in request and response bodies. */
   readonly jsonFields?: readonly string[];
   /** Query parameters redacted in every URL (case-insensitive; default CREDENTIAL_QUERY_PARAMS). */
   readonly queryParams?: readonly string[];
@@ -220,13 +220,16 @@ export class Redactor {
 
   request(request: RecordedRequest): RecordedRequest {
     const headers = this.headers(request.headers);
-    const body = request.body === null ? null : this.body(request.body);
+    // A base64 body (binary) is kept as is: replacing text inside it would corrupt the bytes.
+    const binary = request.bodyEncoding === 'base64';
+    const body = request.body === null || binary ? request.body : this.body(request.body);
     return {
       method: request.method,
       url: this.scrub(request.url),
       targetUrl: this.scrub(request.targetUrl),
       headers,
       body,
+      ...(binary ? { bodyEncoding: 'base64' as const } : {}),
     };
   }
 
@@ -287,7 +290,8 @@ export class Redactor {
 
   private redactFieldsInText(text: string): string | undefined {
     let changed = false;
-    let result = text;
+    let result = this.redactFormFields(text) ?? text;
+    if (result !== text) changed = true;
     for (const field of this.fields) {
       const name = JSON.stringify(field).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       const pattern = new RegExp(`(${name}\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|-?[\\d.eE+-]+)`, 'g');
@@ -298,5 +302,35 @@ export class Redactor {
       });
     }
     return changed ? result : undefined;
+  }
+
+  /**
+   * A form body (`a=1&card[number]=4242`): the value of each parameter whose name, or the
+   * last bracketed part of it, is a listed field is replaced and learnt as a secret.
+   */
+  private redactFormFields(text: string): string | undefined {
+    if (!text.includes('=') || /\s/.test(text.slice(0, 200))) return undefined;
+    let changed = false;
+    const pairs = text.split('&').map((pair) => {
+      const equals = pair.indexOf('=');
+      if (equals < 0) return pair;
+      let name = pair.slice(0, equals);
+      try {
+        name = decodeURIComponent(name.replaceAll('+', ' '));
+      } catch {
+        // Not valid percent-encoding: match the name as written.
+      }
+      const last = /\[([^\]]*)\]$/.exec(name)?.[1] ?? name;
+      const value = pair.slice(equals + 1);
+      if ((!this.fields.has(name) && !this.fields.has(last)) || value === '') return pair;
+      changed = true;
+      try {
+        this.learn(decodeURIComponent(value.replaceAll('+', ' ')));
+      } catch {
+        this.learn(value);
+      }
+      return `${pair.slice(0, equals)}=${REDACTED}`;
+    });
+    return changed ? pairs.join('&') : undefined;
   }
 }

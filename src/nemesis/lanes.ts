@@ -8,8 +8,9 @@ import type { Toxic, ToxiproxyApi } from './toxiproxy-api.js';
  * any traffic, at toxicity 1. A pattern picks the lane per attempt, so the fate of an attempt
  * is chosen by the seeded plan, never by Toxiproxy's dice (which are per connection).
  *
- * Must not: let a blackholed attempt see any byte or close before its own timeout, or leave a
- * proxy (and the connections it holds) on the Toxiproxy server after `remove()`.
+ * Must not: let a blackholed attempt see any response byte (over TLS it sees the handshake
+ * only) or a close before its own timeout, or leave a proxy (and the connections it holds) on
+ * the Toxiproxy server after `remove()`.
  */
 export interface LaneDefinition {
   readonly name: LaneName;
@@ -27,17 +28,29 @@ export interface LaneDefinition {
  */
 export const BLACKHOLE_HOLD_CLOSE_MS = 3_600_000 + 60_000;
 
-export function laneDefinition(name: LaneName, options: { slowMs: number }): LaneDefinition {
+export interface LaneOptions {
+  readonly slowMs: number;
+  /**
+   * https targets: the bytes of the TLS handshake (and session tickets) a new connection
+   * receives before any response (`tls-prelude.ts`). Lanes that lose the response let them
+   * through and cut what follows; a cut at the first byte would lose the request instead.
+   */
+  readonly tlsPreludeBytes?: number | undefined;
+}
+
+export function laneDefinition(name: LaneName, options: LaneOptions): LaneDefinition {
   const lane = (toxics: Toxic[], delivers: 'always' | 'never' = 'always'): LaneDefinition => ({
     name,
     toxics,
     delivers,
     freshConnection: toxics.length > 0,
   });
+  const prelude = options.tlsPreludeBytes;
   switch (name) {
     case 'clean':
       return lane([]);
     case 'lost-response':
+      if (prelude !== undefined) return lane([keepHandshake('lost_response', prelude)]);
       return lane([
         {
           name: 'lost_response',
@@ -65,7 +78,9 @@ export function laneDefinition(name: LaneName, options: { slowMs: number }): Lan
       // in the order they are added) holds that FIN back longer than any attempt timeout, so
       // the attempt ends at the client's own give-up time, on any target.
       return lane([
-        { name: 'blackhole', type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } },
+        prelude === undefined
+          ? { name: 'blackhole', type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } }
+          : keepHandshake('blackhole', prelude),
         {
           name: 'blackhole_hold_close',
           type: 'slow_close',
@@ -92,6 +107,11 @@ export function laneDefinition(name: LaneName, options: { slowMs: number }): Lan
         },
       ]);
   }
+}
+
+/** Lets a TLS handshake through, then closes: the response that follows is lost. */
+function keepHandshake(name: string, bytes: number): Toxic {
+  return { name, type: 'limit_data', stream: 'downstream', attributes: { bytes } };
 }
 
 export function describeToxics(toxics: readonly Toxic[]): string {
@@ -126,6 +146,8 @@ export async function createLanes(options: {
   readonly upstream: string;
   readonly lanes: readonly LaneName[];
   readonly slowMs: number;
+  /** https targets: see `LaneOptions.tlsPreludeBytes`. */
+  readonly tlsPreludeBytes?: number | undefined;
   readonly recorder: HistoryRecorder;
   readonly scenario: string;
 }): Promise<LaneSet> {
@@ -161,7 +183,7 @@ export async function createLanes(options: {
 
   try {
     for (const name of new Set(options.lanes)) {
-      const definition = laneDefinition(name, { slowMs: options.slowMs });
+      const definition = laneDefinition(name, options);
       const proxyName = `${options.prefix}_${name.replace(/-/g, '_')}`;
       const proxy = await api.createProxy({ name: proxyName, upstream: options.upstream });
       created.set(name, { definition, address: `127.0.0.1:${proxy.port}`, proxy: proxyName });

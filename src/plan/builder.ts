@@ -1,8 +1,19 @@
 import type { PayloadVariant } from '../history/events.js';
 import type { Profile } from '../scenario/profile.js';
 import type { LaneName, PatternSpec, Scenario } from '../scenario/schema.js';
+import type { StepExpectation } from './expectations.js';
 import type { Random } from './random.js';
-import type { BurstRelease, Operation, PatternPlan, SendStep, Step } from './schedule.js';
+import type {
+  BurstRelease,
+  Operation,
+  PatternPlan,
+  RequestOverride,
+  SendStep,
+  Step,
+} from './schedule.js';
+import { capturePlaceholders } from './flow-steps.js';
+import { differentParts } from '../scenario/schema-request.js';
+import { attemptOverride, differentOverride, mergeOverrides } from './override.js';
 import { differentPayload, fillPayload, fillText, type TemplateVars } from './template.js';
 
 /** What every pattern planner gets: the scenario, its profile and the seeded random source. */
@@ -25,6 +36,10 @@ export interface SendOptions {
   readonly group?: string | null;
   readonly timeoutMs?: number;
   readonly background?: boolean;
+  /** Sent on purpose after the declared retention: the key is expected to execute again. */
+  readonly afterRetention?: boolean;
+  /** Changes to the request for this attempt only. */
+  readonly override?: RequestOverride;
 }
 
 /**
@@ -35,6 +50,10 @@ export class PatternBuilder {
   private readonly operations: Operation[] = [];
   private readonly steps: Step[] = [];
   private readonly notes: string[] = [];
+  /** The template values of each operation, and which operations were sent already. */
+  private readonly operationVars: TemplateVars[] = [];
+  private readonly attempted = new Set<number>();
+  private readonly expectations: StepExpectation[] = [];
   readonly tenant: string | null;
 
   constructor(
@@ -66,17 +85,25 @@ export class PatternBuilder {
       run,
       n,
       sink: '{{sink}}',
+      // Values captured by hooks are known only when the plan runs: their placeholders stay.
+      ...capturePlaceholders(scenario),
     };
-    const key = fillText(scenario.key.template, base);
+    const key = fillText(this.spec.key ?? scenario.key.template, base);
     const vars = { ...base, key };
+    this.operationVars.push(vars);
     const payload =
       options.payload ?? fillPayload(options.template ?? scenario.payload.template, vars, random);
+    const { different, encoding } = scenario.payload;
+    const differentBody = differentParts(different)?.body;
     this.operations.push({
       ref: this.operations.length,
       key,
       marker: vars.marker,
       payload,
-      differentPayload: differentPayload(payload, scenario.payload.different),
+      differentPayload:
+        differentBody === undefined
+          ? differentPayload(payload, different, encoding)
+          : fillPayload(differentBody, vars, random),
       resource,
       sequence: options.sequence ?? null,
     });
@@ -93,17 +120,33 @@ export class PatternBuilder {
   }
 
   sendStep(op: number, options: SendOptions): SendStep {
+    // The first attempt of an operation gets the spec's `first` changes, later ones `retries`.
+    const first = !this.attempted.has(op);
+    this.attempted.add(op);
+    const vars = this.operationVars[op];
+    const variant = options.variant ?? 'original';
+    const override = mergeOverrides(
+      mergeOverrides(
+        variant === 'different' ? differentOverride(this.context.scenario) : undefined,
+        vars === undefined
+          ? undefined
+          : attemptOverride(this.spec, first, vars, this.context.random),
+      ),
+      options.override,
+    );
     return {
       kind: 'send',
       op,
       label: options.label,
-      variant: options.variant ?? 'original',
+      variant,
       lane: options.lane ?? 'clean',
       keySent: options.keySent ?? true,
       tenant: options.tenant === undefined ? this.tenant : options.tenant,
       group: options.group ?? null,
-      timeoutMs: options.timeoutMs ?? this.context.scenario.target.timeoutMs,
+      timeoutMs: options.timeoutMs ?? this.spec.timeoutMs ?? this.context.scenario.target.timeoutMs,
       background: options.background ?? false,
+      ...(options.afterRetention === true ? { afterRetention: true as const } : {}),
+      ...(override === undefined ? {} : { override }),
     };
   }
 
@@ -112,8 +155,17 @@ export class PatternBuilder {
     return this;
   }
 
-  burst(sends: readonly SendStep[], release: BurstRelease = 'last-byte'): this {
-    this.steps.push({ kind: 'burst', sends, release });
+  burst(
+    sends: readonly SendStep[],
+    release: BurstRelease = 'last-byte',
+    releasePauseMs: number | 'auto' = 'auto',
+  ): this {
+    this.steps.push({
+      kind: 'burst',
+      sends,
+      release,
+      ...(releasePauseMs === 'auto' ? {} : { releasePauseMs }),
+    });
     return this;
   }
 
@@ -134,20 +186,33 @@ export class PatternBuilder {
     tenant: string | null = this.tenant,
     settle = true,
   ): this {
-    if (settle) this.sleep(this.context.scenario.settleMs);
+    // Without an effect probe, the loader allowed only patterns judged by other readings.
+    if (this.context.scenario.effects === undefined) return this;
+    if (settle) this.sleep(this.settleMs);
     this.steps.push({ kind: 'probe-effects', op, tenant, label });
     return this;
   }
 
+  /** The wait before a probe: the pattern's settleMs, else the scenario's. */
+  get settleMs(): number {
+    return this.spec.settleMs ?? this.context.scenario.settleMs;
+  }
+
   probeKeyless(op: number, label: string): this {
-    this.sleep(this.context.scenario.settleMs);
+    this.sleep(this.settleMs);
     this.steps.push({ kind: 'probe-keyless', op, tenant: this.tenant, label });
     return this;
   }
 
   probeState(op: number, label: string): this {
-    this.sleep(this.context.scenario.settleMs);
+    this.sleep(this.settleMs);
     this.steps.push({ kind: 'probe-state', op, tenant: this.tenant, label });
+    return this;
+  }
+
+  /** What a scripted step must get back (the stepExpectations checker judges it). */
+  expect(expectation: StepExpectation): this {
+    this.expectations.push(expectation);
     return this;
   }
 
@@ -165,6 +230,7 @@ export class PatternBuilder {
       operations: this.operations,
       steps: this.steps,
       notes: this.notes,
+      ...(this.expectations.length > 0 ? { expectations: this.expectations } : {}),
     };
   }
 }

@@ -1,25 +1,36 @@
 import type { Profile } from '../scenario/profile.js';
 import type { PatternSpec, Scenario } from '../scenario/schema.js';
 import { PatternBuilder, type PlanContext } from './builder.js';
+import { withFlowSteps } from './flow-steps.js';
 import { concurrentBurst, distinctKeys, sequentialDuplicates } from './patterns/duplicates.js';
 import { delayedRetries, lostRequest, lostResponse, slowTimeout } from './patterns/faults.js';
 import { payloadMismatch } from './patterns/mismatch.js';
 import { outOfOrder } from './patterns/out-of-order.js';
+import { scriptedSteps } from './patterns/steps.js';
 import { crossTenant, missingKey } from './patterns/tenancy.js';
 import { createRandom, hashSeed } from './random.js';
 import type { PatternPlan } from './schedule.js';
 
 /**
+ * How far apart the {{n}} numbers of two scenarios of one run start: more than the operations
+ * one scenario may plan, so scenario 2's first key is n = 1000001 and keys never repeat across
+ * the scenarios of a run (a target whose keys are global would otherwise see a reuse).
+ */
+export const SCENARIO_NUMBER_SPACING = 1_000_000;
+
+/**
  * Turns a scenario, a seed and a run id into the plan of every pattern. Pure: no I/O, no
  * clock. The seed decides lanes, generated payload values and the like; the run id only makes
  * keys and markers fresh, so a replayed seed runs the same story with new keys.
+ * `scenarioIndex` (the scenario's place in the run, from 0) keeps the numbers of each scenario
+ * apart.
  */
 export function planScenario(
   scenario: Scenario,
   profile: Profile,
-  options: { readonly seed: number; readonly run: string },
+  options: { readonly seed: number; readonly run: string; readonly scenarioIndex?: number },
 ): PatternPlan[] {
-  let counter = 0;
+  let counter = (options.scenarioIndex ?? 0) * SCENARIO_NUMBER_SPACING;
   const counts = new Map<string, number>();
   return scenario.patterns.map((spec, index) => {
     const occurrence = (counts.get(spec.kind) ?? 0) + 1;
@@ -34,7 +45,7 @@ export function planScenario(
     };
     const builder = new PatternBuilder(context, spec, id);
     planPattern(builder, spec);
-    return builder.build();
+    return withFlowSteps(builder.build(), scenario);
   });
 }
 
@@ -62,5 +73,7 @@ function planPattern(builder: PatternBuilder, spec: PatternSpec): void {
       return crossTenant(builder, spec);
     case 'distinct-keys':
       return distinctKeys(builder, spec);
+    case 'steps':
+      return scriptedSteps(builder, spec);
   }
 }

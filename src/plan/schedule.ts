@@ -1,5 +1,6 @@
 import type { PatternKind, PayloadVariant } from '../history/events.js';
 import type { LaneName } from '../scenario/schema.js';
+import type { StepExpectation } from './expectations.js';
 
 /**
  * A plan is plain data: the operations of a pattern and the steps that send them. The same
@@ -57,6 +58,8 @@ export interface SendStep {
   readonly timeoutMs: number;
   /** Do not wait for this attempt before the next step (it overlaps what follows). */
   readonly background: boolean;
+  /** Sent on purpose after the declared retention: the key is expected to execute again. */
+  readonly afterRetention?: true;
   /** Changes to the request for this attempt only. */
   readonly override?: RequestOverride;
 }
@@ -68,16 +71,32 @@ export type Step =
       readonly sends: readonly SendStep[];
       /** last-byte: synchronised release (default); plain: all sent at once, as fetch would. */
       readonly release: BurstRelease;
+      /** last-byte: the settle pause before the release, in ms or 'auto' (the default). */
+      readonly releasePauseMs?: number | 'auto';
     }
   | { readonly kind: 'sleep'; readonly ms: number }
   /** Wait for every background attempt of the pattern to finish. */
   | { readonly kind: 'join' }
   | {
-      readonly kind: 'probe-effects' | 'probe-keyless' | 'probe-state';
+      /** probe-baseline: a delta probe's counter before the operation's first attempt. */
+      readonly kind: 'probe-effects' | 'probe-keyless' | 'probe-state' | 'probe-baseline';
       readonly op: number;
       readonly tenant: string | null;
       readonly label: string;
-    };
+    }
+  | HookStepRun;
+
+/**
+ * The scenario's hook requests of one phase (`hooks.reset` before the pattern, per-key setup
+ * before an operation's first attempt, per-key teardown after the pattern), sent straight to
+ * the target. `op` is the operation a per-key hook is for (null for reset).
+ */
+export interface HookStepRun {
+  readonly kind: 'hook';
+  readonly phase: 'reset' | 'key-setup' | 'key-teardown';
+  readonly op: number | null;
+  readonly tenant: string | null;
+}
 
 export interface PatternPlan {
   /** e.g. "concurrent-burst#2". */
@@ -90,6 +109,8 @@ export interface PatternPlan {
   readonly steps: readonly Step[];
   /** What the planner left out and why (e.g. a delay beyond the declared retention). */
   readonly notes: readonly string[];
+  /** What the steps of a scripted pattern must get back (the `steps` pattern only). */
+  readonly expectations?: readonly StepExpectation[];
 }
 
 /** How many attempts a plan will make: the progress bar's total. */

@@ -5,7 +5,10 @@ import {
   isIntRange,
   type TemplateVariable,
 } from '../scenario/templates.js';
+import { differentParts } from '../scenario/schema-request.js';
+import { differentBody } from './body.js';
 import type { Random } from './random.js';
+import type { BodyEncoding } from './schedule.js';
 
 /** The values a template may use (the loader has checked that templates name only these). */
 export type TemplateVars = Readonly<Record<TemplateVariable, string>>;
@@ -60,20 +63,49 @@ export function fillPayload(value: unknown, vars: TemplateVars, random: Random):
   }
 }
 
+/** Fills the strings of a body that was drawn already (no {$int} or {$pick} left in it). */
+export function fillStrings(value: unknown, vars: TemplateVars): unknown {
+  return fillPayload(value, vars, NO_DRAWS);
+}
+
+/** The random source of a body filled at send time: drawing from it is a mistake. */
+const NO_DRAWS: Random = {
+  next: drawn,
+  int: drawn,
+  pick: drawn,
+  fork: () => NO_DRAWS,
+};
+
+function drawn(): never {
+  throw new TemplateError('{$int: …} and {$pick: …} are drawn when the plan is built, not later');
+}
+
 /**
- * A different request under the same key: `different` merged over the payload when given;
- * otherwise the first top-level number is increased by 1 (or set to 0 past 2^53), else the first string gets a
- * suffix, else a field is added.
+ * The body of the different request under the same key, in the payload's encoding: with
+ * `different.fields` (or the older form, fields alone) those fields merged over the payload;
+ * with only other parts changed (query, path, headers: `parts` without fields), the same
+ * payload; with no `different`, one value changed (see `differentBody`).
  */
 export function differentPayload(
   payload: unknown,
   different: Record<string, unknown> | undefined,
+  encoding: BodyEncoding = 'json',
 ): unknown {
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-    return { value: payload, idemproof_variant: 'different' };
+  const parts = differentParts(different);
+  if (parts !== undefined && parts.fields === undefined) return payload;
+  if (parts?.fields !== undefined) {
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+      return { value: payload, idemproof_variant: 'different' };
+    return { ...(payload as Record<string, unknown>), ...parts.fields };
   }
-  const record = payload as Record<string, unknown>;
-  if (different !== undefined) return { ...record, ...different };
+  return differentBody(payload, encoding, changeOneField);
+}
+
+/**
+ * The first top-level number increased by 1 (or set to 0 past 2^53), else the first string
+ * with a suffix, else a field added.
+ */
+function changeOneField(record: Record<string, unknown>): Record<string, unknown> {
   const numeric = Object.keys(record).find((key) => typeof record[key] === 'number');
   if (numeric !== undefined) {
     const value = record[numeric] as number;

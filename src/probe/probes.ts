@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { withDeadline } from '../client/deadline.js';
 import { readBody } from '../client/send.js';
 import { describeError } from '../errors.js';
 import { scrubUrls } from '../history/redact.js';
 import type { HeaderList } from '../history/events.js';
 import { fillText, fillUrl, type TemplateVars } from '../plan/template.js';
-import type { EffectProbeSpec, StateProbeSpec } from '../scenario/schema.js';
+import type { DeltaProbeSpec, EffectProbeSpec, StateProbeSpec } from '../scenario/schema.js';
 import { countAt, selectJsonPath } from './json-path.js';
 import type { Sink } from './sink.js';
 
@@ -17,32 +17,47 @@ import type { Sink } from './sink.js';
  */
 export interface EffectProbe {
   readonly source: 'http' | 'sql' | 'sink';
+  /** The count is a counter that is global or not per key: effects are after − before. */
+  readonly delta: boolean;
   count(vars: TemplateVars, tenantHeaders: HeaderList): Promise<number>;
 }
 
 export interface StateProbe {
+  /** The state, or ABSENT when the resource answers 404 (not created yet). */
   read(vars: TemplateVars, tenantHeaders: HeaderList): Promise<unknown>;
 }
+
+/** A state probe's answer for a resource that answered 404: recorded as absent, not failed. */
+export const ABSENT: unique symbol = Symbol('absent');
 
 export interface ProbeResources {
   readonly targetBase: string;
   readonly sink: Sink | undefined;
   /** One pool per connection string, shared by the run and closed at its end. */
   pool(connectionString: string): pg.Pool;
+  /** How HTTP probes connect to an https target (its CA and client certificate, `tls.ts`). */
+  readonly dispatcher?: Dispatcher | undefined;
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
 
-export function createEffectProbe(spec: EffectProbeSpec, resources: ProbeResources): EffectProbe {
+export function createEffectProbe(
+  spec: EffectProbeSpec | DeltaProbeSpec,
+  resources: ProbeResources,
+): EffectProbe {
+  if ('delta' in spec) return { ...createEffectProbe(spec.delta, resources), delta: true };
   if ('http' in spec) {
     const http = spec.http;
     return {
       source: 'http',
+      delta: false,
       async count(vars, tenantHeaders) {
-        const document = await getJson(resolveUrl(fillUrl(http.url, vars), resources.targetBase), [
-          ...tenantHeaders,
-          ...templatedHeaders(http.headers, vars),
-        ]);
+        const document = await getJson(
+          resolveUrl(fillUrl(http.url, vars), resources.targetBase),
+          [...tenantHeaders, ...templatedHeaders(http.headers, vars)],
+          false,
+          resources.dispatcher,
+        );
         return countAt(document, http.count);
       },
     };
@@ -51,6 +66,7 @@ export function createEffectProbe(spec: EffectProbeSpec, resources: ProbeResourc
     const sql = spec.sql;
     return {
       source: 'sql',
+      delta: false,
       async count(vars) {
         const pool = resources.pool(expandEnv(sql.url));
         const result = await pool.query<Record<string, unknown>>(
@@ -69,6 +85,7 @@ export function createEffectProbe(spec: EffectProbeSpec, resources: ProbeResourc
   const sinkSpec = spec.sink;
   return {
     source: 'sink',
+    delta: false,
     count(vars) {
       if (resources.sink === undefined) return Promise.reject(new Error('the sink is not running'));
       return Promise.resolve(
@@ -84,7 +101,10 @@ export function createStateProbe(spec: StateProbeSpec, resources: ProbeResources
       const document = await getJson(
         resolveUrl(fillUrl(spec.http.url, vars), resources.targetBase),
         [...tenantHeaders, ...templatedHeaders(spec.http.headers, vars)],
+        true,
+        resources.dispatcher,
       );
+      if (document === ABSENT) return ABSENT;
       return selectJsonPath(document, spec.http.select) ?? null;
     },
   };
@@ -118,13 +138,20 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): s
 /** A probe reads at most this much of an answer; a larger one is an error, not a count. */
 export const PROBE_BODY_LIMIT = 8 * 1024 * 1024;
 
-async function getJson(url: string, headers: HeaderList): Promise<unknown> {
+/** The JSON a GET answers; with `absentOn404`, a 404 is ABSENT rather than an error. */
+async function getJson(
+  url: string,
+  headers: HeaderList,
+  absentOn404 = false,
+  dispatcher?: Dispatcher,
+): Promise<unknown> {
   // One deadline for headers and body (never `AbortSignal.timeout`: GC can drop it).
   const { response, read } = await withDeadline(PROBE_TIMEOUT_MS, async (signal) => {
     const answer = await request(url, {
       method: 'GET',
       headers: headers.flatMap(([name, value]) => [name, value]),
       signal,
+      ...(dispatcher === undefined ? {} : { dispatcher }),
     });
     return { response: answer, read: await readBody(answer.body, PROBE_BODY_LIMIT) };
   });
@@ -134,6 +161,7 @@ async function getJson(url: string, headers: HeaderList): Promise<unknown> {
     );
   }
   const text = read.body;
+  if (absentOn404 && response.statusCode === 404) return ABSENT;
   if (response.statusCode >= 400) {
     throw new Error(`GET ${scrubUrls(url)} answered ${response.statusCode}: ${text.slice(0, 200)}`);
   }

@@ -1,4 +1,10 @@
-import { attemptsOf, type Attempt, type HistoryEvent, type ProbeEvent } from '../history/events.js';
+import {
+  attemptsOf,
+  type Attempt,
+  type HistoryEvent,
+  type HookEvent,
+  type ProbeEvent,
+} from '../history/events.js';
 
 /**
  * Lookups over a run's history for the HTML report, built in one pass each: events by index,
@@ -9,7 +15,8 @@ export interface ScenarioHistory {
   /** In invoke order. */
   readonly attempts: readonly Attempt[];
   readonly byKey: ReadonlyMap<string, readonly Attempt[]>;
-  readonly probesByKey: ReadonlyMap<string, readonly ProbeEvent[]>;
+  /** Probe readings and the key's own hooks (per-key setup and teardown), in order. */
+  readonly probesByKey: ReadonlyMap<string, readonly (ProbeEvent | HookEvent)[]>;
   /** durationMs of attempts that got a response. */
   readonly okDurations: readonly number[];
 }
@@ -31,7 +38,7 @@ const EMPTY: ScenarioHistory = {
 interface MutableScenario {
   attempts: Attempt[];
   byKey: Map<string, Attempt[]>;
-  probesByKey: Map<string, ProbeEvent[]>;
+  probesByKey: Map<string, (ProbeEvent | HookEvent)[]>;
   okDurations: number[];
 }
 
@@ -56,7 +63,7 @@ export function indexHistory(history: readonly HistoryEvent[]): HistoryIndex {
   };
   for (const event of history) {
     byIndex.set(event.index, event);
-    if (event.type === 'probe' && event.key !== null) {
+    if ((event.type === 'probe' || event.type === 'hook') && event.key !== null) {
       push(scenarioOf(event.scenario).probesByKey, event.key, event);
     }
     if (event.type === 'ok') scenarioOf(event.scenario).okDurations.push(event.durationMs);

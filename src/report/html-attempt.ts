@@ -46,6 +46,10 @@ function requestPane(attempt: Attempt): SafeHtml {
     request.targetUrl !== request.url
       ? markup`<p class="note">target: <code>${request.targetUrl}</code></p>`
       : null;
+  const binary =
+    request.bodyEncoding === 'base64'
+      ? markup`<p class="note">The body is binary: shown in base64.</p>`
+      : null;
   const cut =
     request.bodyTruncated === true
       ? markup`<p class="note">The body went out whole (${count(request.bodyBytes ?? 0)} bytes, SHA-256 <code>${request.bodySha256 ?? ''}</code>); the history keeps its start.</p>`
@@ -53,7 +57,7 @@ function requestPane(attempt: Attempt): SafeHtml {
   return markup`<div class="pane">
     <h5>Request</h5>
     <p class="reqline"><code>${request.method} ${request.url}</code></p>
-    ${target}${headersBlock(request.headers)}${bodyBlock(request.body, request.bodyBytes)}${cut}
+    ${target}${headersBlock(request.headers)}${binary}${bodyBlock(request.body, request.bodyBytes)}${cut}
   </div>`;
 }
 

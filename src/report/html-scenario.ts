@@ -8,6 +8,7 @@ import { renderHistogram } from './html-histogram.js';
 import { renderTimeline } from './html-timeline.js';
 import type { HistoryIndex } from './history-index.js';
 import { clip } from './printable.js';
+import { insecureWarning, transportLine } from './transport-text.js';
 import { checkStatus, formatDuration, STATUS_WORD } from './verdict.js';
 
 /**
@@ -161,6 +162,10 @@ export function renderScenario(
       : markup`<p class="fail">
           Stopped early: <code>${scenario.error.code}</code> ${scenario.error.message}
         </p>`;
+  const transport = scenario.transport ?? null;
+  const insecure = insecureWarning(transport);
+  const warning =
+    insecure === undefined ? null : markup`<p class="fail tls-insecure">⚠ ${insecure}</p>`;
   const patterns =
     scenario.patterns.length === 0
       ? markup`<p class="note">No patterns ran.</p>`
@@ -200,12 +205,13 @@ export function renderScenario(
   const history = index.scenario(scenario.name);
   return markup`<section class="scenario" id="${input.id}">
     <h2>${scenario.name} <span class="badge ${state}">${word}</span></h2>
-    ${error}
+    ${error} ${warning}
     <dl class="facts">
       <dt>file</dt>
       <dd><code>${scenario.file}</code></dd>
       <dt>target</dt>
       <dd><code>${scenario.target}</code></dd>
+      ${transport === null ? null : markup`<dt>transport</dt><dd>${transportLine(transport)}</dd>`}
       <dt>profile</dt>
       <dd>${profileFacts(scenario.profile)}</dd>
       <dt>attempts</dt>

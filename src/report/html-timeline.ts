@@ -1,4 +1,4 @@
-import type { Attempt, ProbeEvent } from '../history/events.js';
+import type { Attempt, HookEvent, ProbeEvent } from '../history/events.js';
 import { markup, type SafeHtml } from './html-escape.js';
 import { CHART_COLUMN_PX, fitColumns, ms, msResolution, niceStep, px } from './html-format.js';
 import { laneLegend, type LanePalette } from './html-lanes.js';
@@ -27,7 +27,8 @@ export interface TimelineInput {
   /** Shown above the chart and in its aria-label, e.g. "key k-123". */
   readonly title: string;
   readonly attempts: readonly Attempt[];
-  readonly probes: readonly ProbeEvent[];
+  /** Probe readings and hooks, marked on the last row. */
+  readonly probes: readonly (ProbeEvent | HookEvent)[];
   /** Ops an anomaly points at: their labels are bold. */
   readonly highlight?: ReadonlySet<string>;
 }
@@ -45,14 +46,30 @@ function outcomeText(attempt: Attempt): string {
   return `${meaning} after ${ms(completion.durationMs)}: ${completion.error.code} ${completion.error.message}`;
 }
 
-function probeText(probe: ProbeEvent): { mark: string; title: string } {
+function probeText(probe: ProbeEvent | HookEvent): { mark: string; title: string; bad: boolean } {
+  if (probe.type === 'hook') {
+    const head = `hook ${probe.phase} '${probe.label}' ${probe.request.method} ${probe.request.url} at ${ms(probe.time)}`;
+    const outcome =
+      probe.response === undefined
+        ? `failed: ${probe.error?.code ?? ''} ${probe.error?.message ?? ''}`
+        : `answered ${probe.response.status}`;
+    return { mark: 'h', title: `${head}: ${outcome}`, bad: probe.response === undefined };
+  }
   const head = `probe ${probe.probe} (${probe.source}) ${probe.label} at ${ms(probe.time)}`;
   const reading = probe.reading;
-  if (!reading.ok) return { mark: '!', title: `${head}: failed: ${reading.error}` };
-  if ('count' in reading)
-    return { mark: String(reading.count), title: `${head}: count ${reading.count}` };
+  if (!reading.ok) return { mark: '!', title: `${head}: failed: ${reading.error}`, bad: true };
+  if ('count' in reading) {
+    const delta =
+      reading.before === undefined ? '' : ` (counter ${reading.before} → ${reading.after ?? '?'})`;
+    return {
+      mark: String(reading.count),
+      title: `${head}: count ${reading.count}${delta}`,
+      bad: false,
+    };
+  }
+  if ('absent' in reading) return { mark: '∅', title: `${head}: absent (404)`, bad: false };
   const state = JSON.stringify(reading.state) ?? 'undefined';
-  return { mark: 's', title: `${head}: state ${clip(state, 300)}` };
+  return { mark: 's', title: `${head}: state ${clip(state, 300)}`, bad: false };
 }
 
 export function renderTimeline(input: TimelineInput, palette: LanePalette): SafeHtml {
@@ -126,10 +143,10 @@ export function renderTimeline(input: TimelineInput, palette: LanePalette): Safe
     const y = TOP + attempts.length * ROW + ROW / 2;
     const marks = input.probes.map((probe) => {
       const px0 = x(probe.time);
-      const { mark, title } = probeText(probe);
+      const { mark, title, bad } = probeText(probe);
       const diamond = `${px0},${y - 5} ${px0 + 5},${y} ${px0},${y + 5} ${px0 - 5},${y}`;
       return markup`<g><title>${title}</title>
-        <polygon class="probe${probe.reading.ok ? '' : ' bad'}" points="${diamond}"></polygon>
+        <polygon class="probe${bad ? ' bad' : ''}" points="${diamond}"></polygon>
         <text class="probe-mark" x="${px(px0 + 7)}" y="${y + 4}">${mark}</text></g>`;
     });
     probeRow = markup`<text class="label" x="${LABEL - 8}" y="${y + 4}" text-anchor="end">probe readings</text>

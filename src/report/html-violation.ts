@@ -55,6 +55,8 @@ function involved(anomaly: Anomaly, index: HistoryIndex): Involved {
       case 'heal':
         lanes.push(event);
         break;
+      case 'hook':
+        break;
       default: {
         const attempt = index.attemptByOp.get(event.op);
         if (attempt === undefined) missing.push(position);

@@ -3,6 +3,7 @@ import type { RunResult, ScenarioResult } from '../run/result.js';
 import { writeReportFile } from './report-file.js';
 import type { Reporter, ReporterFactory } from './types.js';
 import { checkStatus, plural, stopSentence } from './verdict.js';
+import { insecureWarning, transportLine } from './transport-text.js';
 import { element, serialize, type XmlElement, type XmlNode } from './xml.js';
 
 export const JUNIT_FILE = 'junit.xml';
@@ -165,6 +166,7 @@ function suite(
     element('property', { name: 'seed', value: result.seed }),
     element('property', { name: 'replay', value: result.replayCommand }),
     element('property', { name: 'runId', value: result.runId }),
+    ...transportProperty(scenario),
   ]);
   const children: XmlNode[] = [properties, ...cases];
   if (scenario.error !== null && scenario.checks.length > 0) {
@@ -248,3 +250,14 @@ export const junitReporter: ReporterFactory = (context): Reporter => ({
     ];
   },
 });
+
+/** How the scenario reached its target, and a warning when certificates were not verified. */
+function transportProperty(scenario: ScenarioResult): XmlElement[] {
+  const transport = scenario.transport ?? null;
+  if (transport === null) return [];
+  const warning = insecureWarning(transport);
+  return [
+    element('property', { name: 'transport', value: transportLine(transport) }),
+    ...(warning === undefined ? [] : [element('property', { name: 'warning', value: warning })]),
+  ];
+}

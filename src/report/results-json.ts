@@ -1,5 +1,5 @@
 import type { Anomaly, CheckResult } from '../check/types.js';
-import type { RunResult, ScenarioResult, StoppedRun } from '../run/result.js';
+import type { RunResult, ScenarioResult, StoppedRun, TransportSummary } from '../run/result.js';
 import type { Profile } from '../scenario/profile.js';
 
 /**
@@ -91,6 +91,27 @@ function orderedScenario(scenario: ScenarioResult): ScenarioResult {
       scenario.error === null
         ? null
         : { code: scenario.error.code, message: scenario.error.message },
+    // Every run sets it (null when not known); results made without it stay without it.
+    ...(scenario.transport === undefined
+      ? {}
+      : { transport: orderedTransport(scenario.transport) }),
+  };
+}
+
+function orderedTransport(transport: TransportSummary | null): TransportSummary | null {
+  if (transport === null) return null;
+  const { tls } = transport;
+  return {
+    protocol: transport.protocol,
+    tls:
+      tls === null
+        ? null
+        : {
+            servername: tls.servername,
+            ca: tls.ca,
+            clientCertificate: tls.clientCertificate,
+            insecure: tls.insecure,
+          },
   };
 }
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Anomaly, CheckResult } from '../check/types.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 import { clip, showControls } from './printable.js';
+import { insecureWarning } from './transport-text.js';
 import {
   type CheckStatus,
   checkStatus,
@@ -217,6 +218,13 @@ function undecidedLines(scenarios: readonly ScenarioResult[], style: SummaryStyl
 export function summaryLines(result: RunResult, reportDir: string, style: SummaryStyle): string[] {
   const [headline = '', ...findings] = verdictLines(result, reportDir, style);
   const lines = [headline, attemptsLine(result, result.scenarios)];
+  for (const scenario of result.scenarios) {
+    const warning = insecureWarning(scenario.transport);
+    if (warning !== undefined)
+      lines.push(
+        `${paint(style, ['bold', 'yellow'], '!')} ${line(scenario.name)}: ${line(warning)}`,
+      );
+  }
   if (result.scenarios.length > 0) lines.push('', ...table(result.scenarios, style));
   return [...lines, ...findings];
 }

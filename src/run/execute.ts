@@ -9,11 +9,13 @@ import {
 import type { HeaderList, ProbeReading } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { LaneSet } from '../nemesis/lanes.js';
-import type { Operation, PatternPlan, SendStep, Step } from '../plan/schedule.js';
-import { fillText, fillUrl, type TemplateVars } from '../plan/template.js';
-import { expandEnv, type EffectProbe, type StateProbe } from '../probe/probes.js';
+import type { HookStepRun, Operation, PatternPlan, SendStep, Step } from '../plan/schedule.js';
+import { fillStrings, type TemplateVars } from '../plan/template.js';
+import { ABSENT, type EffectProbe, type StateProbe } from '../probe/probes.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TrafficGate } from './gate.js';
+import { buildRequest, headerText } from './request-build.js';
+import { FlowState, runHooks, scenarioVars } from './hooks.js';
 
 /** Everything a pattern needs to run against one scenario's target. */
 export interface ScenarioRuntime {
@@ -23,7 +25,8 @@ export interface ScenarioRuntime {
   readonly lanes: LaneSet;
   readonly client: AttemptClient;
   readonly recorder: HistoryRecorder;
-  readonly effects: EffectProbe;
+  /** Absent when every pattern is judged without counting effects (state probes). */
+  readonly effects: EffectProbe | undefined;
   readonly keylessEffects: EffectProbe | undefined;
   readonly state: StateProbe | undefined;
   readonly sinkUrl: string;
@@ -34,6 +37,8 @@ export interface ScenarioRuntime {
   readonly gate: TrafficGate;
   /** HTTP version and TLS of the target, for every attempt (absent: HTTP/1.1, system CAs). */
   readonly transport?: TransportOptions | undefined;
+  /** Values captured by hooks and delta baselines (absent: a scenario without a flow). */
+  readonly flow?: FlowState | undefined;
 }
 
 /**
@@ -80,7 +85,11 @@ async function executeStep(
     case 'probe-effects':
     case 'probe-keyless':
     case 'probe-state':
+    case 'probe-baseline':
       await probe(runtime, plan, step);
+      return;
+    case 'hook':
+      await runFlowStep(runtime, plan, step);
       return;
   }
 }
@@ -105,7 +114,59 @@ function varsFor(
     run: runtime.run,
     n: '',
     sink: runtime.sinkUrl,
+    // What hooks captured: scenario setup, then this operation's own setup.
+    ...runtime.flow?.scenario,
+    ...runtime.flow?.of(operation),
   };
+}
+
+/** An operation with the values hooks captured filled into its payloads (left as {{name}}). */
+function withCaptures(
+  runtime: ScenarioRuntime,
+  operation: Operation,
+  vars: TemplateVars,
+): Operation {
+  if (runtime.scenario.hooks.setup.length + runtime.scenario.hooks.perKey.setup.length === 0)
+    return operation;
+  return {
+    ...operation,
+    payload: fillStrings(operation.payload, vars),
+    differentPayload: fillStrings(operation.differentPayload, vars),
+  };
+}
+
+/** Runs the hooks of a plan's hook step: reset, or one operation's setup or teardown. */
+async function runFlowStep(
+  runtime: ScenarioRuntime,
+  plan: PatternPlan,
+  step: HookStepRun,
+): Promise<void> {
+  const { hooks } = runtime.scenario;
+  const flow = runtime.flow ?? new FlowState();
+  if (step.op === null) {
+    await runHooks(runtime, hooks.reset, {
+      phase: step.phase,
+      vars: scenarioVars(runtime.run, runtime.sinkUrl, flow.scenario),
+      pattern: plan.id,
+      key: null,
+      tenantHeaders: [],
+    });
+    return;
+  }
+  const operation = operationOf(plan, step.op);
+  const vars = varsFor(runtime, operation, step.tenant);
+  const captured = await runHooks(
+    runtime,
+    step.phase === 'key-setup' ? hooks.perKey.setup : hooks.perKey.teardown,
+    {
+      phase: step.phase,
+      vars,
+      pattern: plan.id,
+      key: operation.key,
+      tenantHeaders: tenantHeaders(runtime, step.tenant, vars),
+    },
+  );
+  flow.add(operation, captured);
 }
 
 function tenantHeaders(
@@ -119,11 +180,6 @@ function tenantHeaders(
     name.toLowerCase(),
     headerText(value, vars),
   ]);
-}
-
-/** A header value: {{templates}} filled, then ${ENV_VARS} expanded (tokens stay out of files). */
-function headerText(template: string, vars: TemplateVars): string {
-  return expandEnv(fillText(template, vars));
 }
 
 async function startAttempt(
@@ -158,18 +214,19 @@ async function releaseBurst(
     // Connections are kept alive from burst to burst only on clean lanes; a faulted lane
     // gets a fresh connection per request, so a fault never leaks into the next one.
     const reusable = synced.every((item) => !item.request.freshConnection);
-    const { results, releasedAt } = await sendSyncedBurst(
+    const { results, releasedAt, pauseMs } = await sendSyncedBurst(
       synced.map((item) => item.request),
       () => runtime.recorder.now(),
       {
-        ...(reusable ? { agent: runtime.client.burstAgent } : {}),
+        ...(reusable ? { agent: runtime.client.burstAgentFor(runtime.transport) } : {}),
         stop: runtime.gate.signal,
         bodyLimit: runtime.client.bodyLimit,
+        releasePauseMs: step.releasePauseMs ?? 'auto',
       },
     );
     synced.forEach((item, index) => {
       const result = results[index];
-      if (result !== undefined) item.complete(result, releasedAt[index]);
+      if (result !== undefined) item.complete(result, releasedAt[index], pauseMs);
     });
   }
   await Promise.all(plainSends);
@@ -179,7 +236,7 @@ async function releaseBurst(
 /** A request recorded as invoked, ready to send; `complete` records how it ended. */
 interface PreparedAttempt {
   readonly request: AttemptRequest;
-  complete(result: AttemptResult, releasedAt?: number): void;
+  complete(result: AttemptResult, releasedAt?: number, releasePauseMs?: number): void;
 }
 
 function prepareAttempt(
@@ -188,33 +245,20 @@ function prepareAttempt(
   send: SendStep,
 ): PreparedAttempt {
   const { scenario, recorder } = runtime;
-  const operation = operationOf(plan, send.op);
-  const vars = varsFor(runtime, operation, send.tenant);
+  const planned = operationOf(plan, send.op);
+  const vars = varsFor(runtime, planned, send.tenant);
+  const operation = withCaptures(runtime, planned, vars);
   const lane = runtime.lanes.definition(send.lane);
-  const path = fillUrl(scenario.target.path, vars);
-  const targetUrl = `${runtime.targetBase}${path}`;
-  const target = new URL(runtime.targetBase);
-  const laneUrl = `${target.protocol}//${runtime.lanes.address(send.lane)}${target.pathname.replace(/\/+$/, '')}${path}`;
-
-  const payload = send.variant === 'original' ? operation.payload : operation.differentPayload;
-  const body =
-    payload === undefined ? null : JSON.stringify(payload).replaceAll('{{sink}}', runtime.sinkUrl);
-  const headers: [string, string][] = [];
-  const add = (name: string, value: string): void => {
-    const lower = name.toLowerCase();
-    const existing = headers.findIndex(([header]) => header === lower);
-    if (existing >= 0) headers.splice(existing, 1);
-    headers.push([lower, value]);
-  };
-  add('host', target.host);
-  for (const [name, value] of Object.entries(scenario.target.headers))
-    add(name, headerText(value, vars));
-  for (const [name, value] of Object.entries(plan.headers)) add(name, headerText(value, vars));
-  for (const [name, value] of tenantHeaders(runtime, send.tenant, vars)) add(name, value);
-  if (send.keySent)
-    add(scenario.key.header, scenario.key.quoted ? `"${operation.key}"` : operation.key);
-  if (body !== null && !headers.some(([name]) => name === 'content-type'))
-    add('content-type', 'application/json');
+  const built = buildRequest({
+    scenario,
+    targetBase: runtime.targetBase,
+    laneAddress: runtime.lanes.address(send.lane),
+    planHeaders: plan.headers,
+    operation,
+    send,
+    vars,
+    sinkUrl: runtime.sinkUrl,
+  });
 
   const opId = `${plan.id}.${recorder.events.length}`;
   recorder.append({
@@ -224,7 +268,7 @@ function prepareAttempt(
     pattern: plan.id,
     patternKind: plan.kind,
     label: send.label,
-    key: operation.key,
+    key: built.key,
     keySent: send.keySent,
     tenant: send.tenant,
     variant: send.variant,
@@ -233,24 +277,27 @@ function prepareAttempt(
     group: send.group,
     resource: operation.resource,
     sequence: operation.sequence,
-    request: { method: scenario.target.method, url: laneUrl, targetUrl, headers, body },
+    ...(send.afterRetention === true ? { afterRetention: true as const } : {}),
+    request: built.recorded,
     timeoutMs: send.timeoutMs,
   });
 
   const request: AttemptRequest = {
-    url: laneUrl,
-    method: scenario.target.method,
-    headers,
-    body,
+    url: built.url,
+    method: built.method,
+    headers: built.wireHeaders,
+    body: built.body,
     timeoutMs: send.timeoutMs,
     freshConnection: lane.freshConnection,
     transport: runtime.transport,
   };
   return {
     request,
-    complete(result, releasedAt) {
-      const release =
-        releasedAt === undefined ? {} : { releasedAt: Math.round(releasedAt * 1000) / 1000 };
+    complete(result, releasedAt, releasePauseMs) {
+      const release = {
+        ...(releasedAt === undefined ? {} : { releasedAt: Math.round(releasedAt * 1000) / 1000 }),
+        ...(releasePauseMs === undefined ? {} : { releasePauseMs }),
+      };
       if (result.kind === 'response') {
         recorder.append({
           type: 'ok',
@@ -275,18 +322,16 @@ function prepareAttempt(
   };
 }
 
-async function probe(
-  runtime: ScenarioRuntime,
-  plan: PatternPlan,
-  step: Extract<Step, { kind: 'probe-effects' | 'probe-keyless' | 'probe-state' }>,
-): Promise<void> {
+type ProbeStep = Extract<
+  Step,
+  { kind: 'probe-effects' | 'probe-keyless' | 'probe-state' | 'probe-baseline' }
+>;
+
+async function probe(runtime: ScenarioRuntime, plan: PatternPlan, step: ProbeStep): Promise<void> {
   const operation = operationOf(plan, step.op);
   const { tenant } = step;
-  const source =
-    step.kind === 'probe-state'
-      ? 'http'
-      : ((step.kind === 'probe-effects' ? runtime.effects : runtime.keylessEffects)?.source ??
-        'http');
+  const counter = step.kind === 'probe-keyless' ? runtime.keylessEffects : runtime.effects;
+  const source = step.kind === 'probe-state' ? 'http' : (counter?.source ?? 'http');
   // A probe that asks the target over HTTP is a request like any other.
   if (source === 'http' && !(await runtime.gate.admit(1))) return;
   const vars = varsFor(runtime, operation, tenant);
@@ -295,15 +340,19 @@ async function probe(
   try {
     if (step.kind === 'probe-state') {
       if (runtime.state === undefined) throw new Error('the scenario has no state probe');
-      reading = { ok: true, state: await runtime.state.read(vars, headers) };
+      const state = await runtime.state.read(vars, headers);
+      reading = state === ABSENT ? { ok: true, state: null, absent: true } : { ok: true, state };
     } else {
-      const effects = step.kind === 'probe-effects' ? runtime.effects : runtime.keylessEffects;
-      if (effects === undefined) {
+      if (counter === undefined) {
         throw new Error(
-          'the scenario has no keylessEffects probe, so effects of requests without a key cannot be counted',
+          step.kind === 'probe-keyless'
+            ? 'the scenario has no keylessEffects probe, so effects of requests without a key cannot be counted'
+            : 'the scenario has no effect probe',
         );
       }
-      reading = { ok: true, count: await effects.count(vars, headers) };
+      reading = await countReading(runtime, counter, operation, step, () =>
+        counter.count(vars, headers),
+      );
     }
   } catch (error) {
     reading = { ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -311,7 +360,12 @@ async function probe(
   runtime.recorder.append({
     type: 'probe',
     scenario: runtime.scenario.name,
-    probe: step.kind === 'probe-state' ? 'state' : 'effects',
+    probe:
+      step.kind === 'probe-state'
+        ? 'state'
+        : step.kind === 'probe-baseline'
+          ? 'baseline'
+          : 'effects',
     source,
     pattern: plan.id,
     patternKind: plan.kind,
@@ -322,4 +376,27 @@ async function probe(
     label: step.label,
     reading,
   });
+}
+
+/**
+ * An effect reading. A delta probe's baseline is kept for the operation; its later readings
+ * count after − before (no baseline, no count: the reading fails rather than guess).
+ */
+async function countReading(
+  runtime: ScenarioRuntime,
+  counter: EffectProbe,
+  operation: Operation,
+  step: ProbeStep,
+  read: () => Promise<number>,
+): Promise<ProbeReading> {
+  const count = await read();
+  if (step.kind === 'probe-baseline') {
+    runtime.flow?.setBaseline(operation, count);
+    return { ok: true, count };
+  }
+  if (!counter.delta || step.kind !== 'probe-effects') return { ok: true, count };
+  const before = runtime.flow?.baseline(operation);
+  if (before === undefined)
+    throw new Error('no delta baseline was read before the first attempt of this key');
+  return { ok: true, count: count - before, before, after: count };
 }

@@ -97,7 +97,7 @@ function resultFromRecords(
   for (const [index, { file, scenario }] of run.scenarios.entries()) {
     const loaded: LoadedScenario = { file, scenario };
     const plans = shardPlans(
-      planFor(loaded, { seed: run.seed, run: run.run, profileOverride }),
+      planFor(loaded, { seed: run.seed, run: run.run, profileOverride, index }),
       index,
       run.shard,
     );
@@ -120,7 +120,10 @@ function resultFromRecords(
     );
   }
   const requestsSent = history.filter(
-    (event) => event.type === 'invoke' || (event.type === 'probe' && event.source === 'http'),
+    (event) =>
+      event.type === 'invoke' ||
+      event.type === 'hook' ||
+      (event.type === 'probe' && event.source === 'http'),
   ).length;
   const stopped: RunResult['stopped'] =
     previous === undefined

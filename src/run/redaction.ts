@@ -1,7 +1,8 @@
 import { CREDENTIAL_QUERY_PARAMS, REDACTED, Redactor } from '../history/redact.js';
 import { expandEnv } from '../probe/probes.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import type { Scenario } from '../scenario/schema.js';
+import { hookSteps, mapHookSteps } from '../scenario/schema-flow.js';
+import { countingProbe, type EffectProbeSpec, type Scenario } from '../scenario/schema.js';
 
 /**
  * The run's redactor: the header names, JSON fields and query parameters every scenario
@@ -93,13 +94,15 @@ function scenarioHeaders(scenario: Scenario): [string, string][] {
     ...scenarioProbes(scenario).flatMap((probe) =>
       'http' in probe ? Object.entries(probe.http.headers ?? {}) : [],
     ),
+    ...hookSteps(scenario).flatMap((step) => Object.entries(step.headers ?? {})),
   ];
 }
 
-type AnyProbe = Scenario['effects'] | NonNullable<Scenario['state']>;
+type AnyProbe = EffectProbeSpec | NonNullable<Scenario['state']>;
 
 function scenarioProbes(scenario: Scenario): AnyProbe[] {
-  return [scenario.effects, scenario.keylessEffects, scenario.state].filter(
+  const effects = countingProbe(scenario.effects);
+  return [effects, scenario.keylessEffects, scenario.state].filter(
     (probe): probe is AnyProbe => probe !== undefined,
   );
 }
@@ -171,7 +174,13 @@ export function redactedScenario(scenario: Scenario, redactor: Redactor): Scenar
     patterns: scenario.patterns.map((pattern) =>
       pattern.headers === undefined ? pattern : { ...pattern, headers: headerSet(pattern.headers) },
     ),
-    effects: probeWith(scenario.effects, headerSet),
+    effects:
+      scenario.effects !== undefined && 'delta' in scenario.effects
+        ? { delta: probeWith(scenario.effects.delta, headerSet) }
+        : probeWith(scenario.effects, headerSet),
+    hooks: mapHookSteps(scenario.hooks, (step) =>
+      step.headers === undefined ? step : { ...step, headers: headerSet(step.headers) },
+    ),
     keylessEffects: probeWith(scenario.keylessEffects, headerSet),
     state: probeWith(scenario.state, headerSet),
   };

@@ -53,6 +53,23 @@ export interface ScenarioResult {
   readonly durationMs: number;
   /** Set when the scenario could not run to the end (target or probe unreachable…). */
   readonly error: { readonly code: string; readonly message: string } | null;
+  /** How attempts reached the target; null when not known (not resolved, or rebuilt). */
+  readonly transport?: TransportSummary | null;
+}
+
+/** A scenario's HTTP version and TLS settings as reports show them (never the PEM data). */
+export interface TransportSummary {
+  readonly protocol: 'http1' | 'h2' | 'h2c';
+  /** null: plain http. */
+  readonly tls: {
+    /** The name sent as SNI and verified. */
+    readonly servername: string;
+    /** custom: target.tls.ca; system: the system's CAs. */
+    readonly ca: 'custom' | 'system';
+    readonly clientCertificate: boolean;
+    /** Certificate verification was switched off: shown loudly in every report. */
+    readonly insecure: boolean;
+  } | null;
 }
 
 export interface LaneSummary {

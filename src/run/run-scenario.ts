@@ -1,7 +1,8 @@
 import { runChecks } from '../check/index.js';
 import { mergeValidity, type CheckResult, type Validity } from '../check/types.js';
 import { IdemproofError, describeError, isIdemproofError } from '../errors.js';
-import type { AttemptClient } from '../client/send.js';
+import type { AttemptClient, TransportOptions } from '../client/send.js';
+import { tlsAdvice } from '../client/tls-errors.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import { scrubUrls } from '../history/redact.js';
@@ -17,7 +18,13 @@ import {
 } from '../probe/probes.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { overrideProfile, profileByName, type Profile } from '../scenario/profile.js';
-import type { EffectProbeSpec, LaneName, StateProbeSpec } from '../scenario/schema.js';
+import { hookSteps } from '../scenario/schema-flow.js';
+import {
+  countingProbe,
+  type EffectProbeSpec,
+  type LaneName,
+  type StateProbeSpec,
+} from '../scenario/schema.js';
 import {
   assertHostsAllowed,
   assertHostsAllowedByName,
@@ -27,10 +34,12 @@ import {
   type HostUse,
 } from './blast-radius.js';
 import { executePattern } from './execute.js';
+import { FlowState, withScenarioHooks } from './hooks.js';
 import type { TrafficGate } from './gate.js';
 import { shardPlans, type Shard } from './shard.js';
-import type { ScenarioResult } from './result.js';
+import type { ScenarioResult, TransportSummary } from './result.js';
 import { countAttempts, summariseLatency, summarisePatterns } from './summary.js';
+import { resolveTransport, summariseTransport, tlsPreludeFor } from './transport.js';
 
 export interface ScenarioRunOptions {
   readonly index: number;
@@ -63,10 +72,14 @@ export function scenarioHosts(
   const { scenario, file } = loaded;
   const uses = [hostOfUrl(targetOverride ?? scenario.target.baseUrl, 'target', file)];
   const probes: [string, EffectProbeSpec | StateProbeSpec | undefined][] = [
-    ['effect probe', scenario.effects],
+    ['effect probe', countingProbe(scenario.effects)],
     ['keyless effect probe', scenario.keylessEffects],
     ['state probe', scenario.state],
   ];
+  for (const step of hookSteps(scenario)) {
+    if (/^https?:\/\//i.test(step.path))
+      uses.push(hostOfUrl(step.path.replace(/\{\{\s*\w+\s*\}\}/g, 'x'), 'hook', file));
+  }
   for (const [what, probe] of probes) {
     if (probe === undefined) continue;
     if ('http' in probe && /^https?:\/\//i.test(probe.http.url))
@@ -166,12 +179,16 @@ export function resolveProfile(
 
 export function planFor(
   loaded: LoadedScenario,
-  options: Pick<ScenarioRunOptions, 'seed' | 'run' | 'profileOverride'>,
+  options: Pick<ScenarioRunOptions, 'seed' | 'run' | 'profileOverride'> & {
+    /** The scenario's place in the run: keeps its keys apart from the other scenarios'. */
+    readonly index?: number;
+  },
 ): PatternPlan[] {
   try {
     return planScenario(loaded.scenario, resolveProfile(loaded, options.profileOverride), {
       seed: options.seed,
       run: options.run,
+      scenarioIndex: options.index ?? 0,
     });
   } catch (error) {
     if (isIdemproofError(error)) throw error;
@@ -197,25 +214,38 @@ export async function runScenario(
   const targetBase = (options.targetOverride ?? scenario.target.baseUrl).replace(/\/+$/, '');
   let error: ScenarioResult['error'] = null;
   let lanes: LaneSet | undefined;
+  let transport: TransportOptions | undefined;
   try {
     const target = parseTarget(targetBase);
-    const resources: ProbeResources = { ...options.probes, targetBase };
-    const effects = createEffectProbe(scenario.effects, resources);
-    if (!(await options.gate.admit(effects.source === 'http' ? 2 : 1))) return stoppedResult();
-    await preflight(options.client, targetBase);
-    await effects.count(preflightVars(options.run), []).catch((cause: unknown) => {
-      throw new IdemproofError(
-        'IDEMPROOF_ERR_PROBE_FAILED',
-        `${file}: the effect probe fails before any traffic: ${describeError(cause)}`,
-        { cause },
-      );
-    });
+    transport = await resolveTransport(loaded, options.targetOverride);
+    const resources: ProbeResources = {
+      ...options.probes,
+      targetBase,
+      dispatcher: options.client.probeDispatcher(transport),
+    };
+    const effects =
+      scenario.effects === undefined ? undefined : createEffectProbe(scenario.effects, resources);
+    if (!(await options.gate.admit(effects?.source === 'http' ? 2 : 1))) return stoppedResult();
+    await preflight(options.client, targetBase, transport);
+    const probeFirst = async (captured: Readonly<Record<string, string>>): Promise<void> => {
+      await effects?.count({ ...preflightVars(options.run), ...captured }, []).catch((cause) => {
+        throw new IdemproofError(
+          'IDEMPROOF_ERR_PROBE_FAILED',
+          `${file}: the effect probe fails before any traffic: ${describeError(cause)}`,
+          { cause },
+        );
+      });
+    };
+    // A probe may name what setup hooks capture (a token, say): it is tried after them.
+    const setupFirst = scenario.hooks.setup.length > 0;
+    if (!setupFirst) await probeFirst({});
     lanes = await createLanes({
       api: options.api,
       prefix: `idemproof_${options.run}_s${options.index}`,
       upstream: target.upstream,
       lanes: lanesUsed(plans),
       slowMs: scenario.faults.slowMs,
+      tlsPreludeBytes: await tlsPreludeFor(transport, targetBase, lanesUsed(plans)),
       recorder: options.recorder,
       scenario: scenario.name,
     });
@@ -235,8 +265,15 @@ export async function runScenario(
       run: options.run,
       onAttempt: options.onAttempt,
       gate: options.gate,
+      transport,
+      flow: new FlowState(),
     };
-    await forEachConcurrently(plans, scenario.concurrency, (plan) => executePattern(runtime, plan));
+    await withScenarioHooks(runtime, runtime.flow, async () => {
+      if (setupFirst) await probeFirst(runtime.flow.scenario);
+      await forEachConcurrently(plans, scenario.concurrency, (plan) =>
+        executePattern(runtime, plan),
+      );
+    });
     if (options.gate.stopped === undefined)
       assertSomeAnswer(options.recorder.events, scenario.name, targetBase);
   } catch (caught) {
@@ -262,7 +299,10 @@ export async function runScenario(
   function stoppedResult(): ScenarioResult {
     const history = options.recorder.events.filter((event) => event.scenario === scenario.name);
     const shown = options.recorder.redactor.scrub(targetBase);
-    return scenarioResult({ loaded, profile, plans, targetBase: shown, history, started, error });
+    return scenarioResult({
+      ...{ loaded, profile, plans, targetBase: shown, history, started, error },
+      transport: transport === undefined ? null : summariseTransport(transport),
+    });
   }
 }
 
@@ -303,9 +343,11 @@ export function scenarioResult(input: {
   /** performance.now() when the scenario started. */
   readonly started: number;
   readonly error: ScenarioResult['error'];
+  /** How attempts reached the target (null: not known). */
+  readonly transport?: TransportSummary | null;
 }): ScenarioResult {
   const { history, profile, error } = input;
-  const checks: CheckResult[] = runChecks(history, { profile });
+  const checks: CheckResult[] = runChecks(history, { profile, plans: input.plans });
   let valid: Validity = checks.reduce<Validity>(
     (merged, check) => mergeValidity(merged, check.valid),
     true,
@@ -323,6 +365,7 @@ export function scenarioResult(input: {
     latency: summariseLatency(history),
     durationMs: Math.round(performance.now() - input.started),
     error,
+    transport: input.transport ?? null,
   };
 }
 
@@ -370,13 +413,15 @@ export function parseTarget(base: string): { upstream: string } {
   } catch {
     throw new IdemproofError('IDEMPROOF_ERR_USAGE', `target '${base}' is not a URL`);
   }
-  if (url.protocol !== 'http:') {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new IdemproofError(
       'IDEMPROOF_ERR_USAGE',
-      `target '${base}': only http:// targets can go through fault lanes today (Toxiproxy relays TCP; TLS targets need a local TLS terminator in front)`,
+      `target '${base}': only http:// and https:// targets can go through fault lanes`,
     );
   }
-  return { upstream: `${url.hostname}:${url.port === '' ? '80' : url.port}` };
+  // Toxiproxy relays TCP: TLS passes through the lanes untouched, end to end.
+  const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
+  return { upstream: `${url.hostname}:${port}` };
 }
 
 export function preflightVars(run: string): {
@@ -399,8 +444,12 @@ export function preflightVars(run: string): {
   };
 }
 
-/** Any HTTP answer from the target's base URL means it is reachable. */
-export async function preflight(client: AttemptClient, targetBase: string): Promise<void> {
+/** Any HTTP answer from the target's base URL (over its transport) means it is reachable. */
+export async function preflight(
+  client: AttemptClient,
+  targetBase: string,
+  transport?: TransportOptions,
+): Promise<void> {
   const result = await client.send({
     url: targetBase,
     method: 'GET',
@@ -408,11 +457,12 @@ export async function preflight(client: AttemptClient, targetBase: string): Prom
     body: null,
     timeoutMs: 5000,
     freshConnection: true,
+    transport,
   });
   if (result.kind === 'error') {
     throw new IdemproofError(
       'IDEMPROOF_ERR_TARGET_UNREACHABLE',
-      `target ${targetBase} does not answer: ${result.code} ${result.message}`,
+      `target ${targetBase} does not answer: ${result.code} ${result.message}${tlsAdvice(result.code)}`,
     );
   }
 }

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { RESULT_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.js';
 import { describeLimits, openGate, type TrafficLimits } from './gate.js';
 import { assertRunHosts, planFor, runScenario } from './run-scenario.js';
+import { assertEnvSet } from '../scenario/env-refs.js';
 import { shardPlans, type Shard } from './shard.js';
 import type { PatternPlan } from '../plan/schedule.js';
 import type { LoadedScenario } from '../scenario/load.js';
@@ -115,7 +116,9 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   const run = randomBytes(4).toString('hex');
   // Validate every plan and host before any traffic: a template error or a host nobody
   // allowed is a usage error (exit 2), and nothing has started.
-  for (const scenario of loaded) planFor(scenario, { seed, run, profileOverride: options.profile });
+  for (const [index, scenario] of loaded.entries())
+    planFor(scenario, { seed, run, profileOverride: options.profile, index });
+  assertEnvSet(loaded);
   await assertRunHosts(loaded, {
     targetOverride: options.target,
     allowHosts: options.allowHosts ?? [],
@@ -144,7 +147,7 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   // With --shard, only this shard's patterns: a scenario with none of them is left out.
   const shardOf = (scenario: LoadedScenario, index: number): PatternPlan[] =>
     shardPlans(
-      planFor(scenario, { seed, run, profileOverride: options.profile }),
+      planFor(scenario, { seed, run, profileOverride: options.profile, index }),
       index,
       options.shard,
     );
@@ -197,7 +200,7 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     if (
       loaded.some(
         ({ scenario }) =>
-          'sink' in scenario.effects ||
+          (scenario.effects !== undefined && 'sink' in scenario.effects) ||
           (scenario.keylessEffects !== undefined && 'sink' in scenario.keylessEffects),
       )
     ) {

@@ -1,3 +1,4 @@
+import { retryCount } from './schema-request.js';
 import type { PatternSpec, Scenario } from './schema.js';
 
 /**
@@ -17,13 +18,15 @@ export function plannedAttempts(pattern: PatternSpec, scenario: Scenario): numbe
       return 3 + (pattern.concurrent > 0 ? pattern.concurrent + 2 : 0);
     case 'lost-response':
     case 'lost-request':
-      return 1 + pattern.retries;
+      return 1 + retryCount(pattern.retries);
     case 'slow-timeout':
       return 1 + pattern.retryAtMs.length;
     case 'delayed-retries':
       return 1 + pattern.delaysMs.length;
     case 'out-of-order':
       return pattern.operations.length + 1;
+    case 'steps':
+      return pattern.steps.length;
     case 'cross-tenant':
       return 2 * (pattern.tenants ?? Object.keys(scenario.target.tenants).slice(0, 2)).length + 1;
   }

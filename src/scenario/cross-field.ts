@@ -1,6 +1,8 @@
 import { plannedAttempts } from './attempts.js';
+import { flowProblems } from './flow-rules.js';
 import { SCENARIO_LIMITS } from './limits.js';
 import { PROFILE_NAMES } from './profile.js';
+import { requestProblems } from './request-rules.js';
 import type { Scenario } from './schema.js';
 import { templateProblems } from './templates.js';
 
@@ -23,13 +25,7 @@ export function crossFieldProblems(scenario: Scenario): Problem[] {
       message: `unknown profile '${scenario.profile}'; expected one of: ${PROFILE_NAMES.join(', ')}`,
     });
   }
-  if (!/\{\{\s*(n|marker)\s*\}\}/.test(scenario.key.template)) {
-    problems.push({
-      path: ['key', 'template'],
-      message:
-        'the key template must contain {{n}} or {{marker}}, or every operation would share one key',
-    });
-  }
+  problems.push(...requestProblems(scenario));
 
   scenario.patterns.forEach((pattern, index) => {
     const at = (...rest: (string | number)[]): (string | number)[] => ['patterns', index, ...rest];
@@ -37,6 +33,21 @@ export function crossFieldProblems(scenario: Scenario): Problem[] {
       problems.push({
         path: at('tenant'),
         message: `unknown tenant '${pattern.tenant}'; target.tenants has: ${tenants.join(', ') || 'none'}`,
+      });
+    }
+    if (pattern.kind === 'steps') {
+      pattern.steps.forEach((step, position) => {
+        if (step.tenant !== undefined && !tenants.includes(step.tenant))
+          problems.push({
+            path: at('steps', position, 'tenant'),
+            message: `unknown tenant '${step.tenant}'; target.tenants has: ${tenants.join(', ') || 'none'}`,
+          });
+        if (step.expect?.effects !== undefined && scenario.effects === undefined)
+          problems.push({
+            path: at('steps', position, 'expect', 'effects'),
+            message:
+              'an effect count needs an effect probe: add effects (http, sql, sink or delta)',
+          });
       });
     }
     if (pattern.kind === 'cross-tenant') {
@@ -86,5 +97,40 @@ export function crossFieldProblems(scenario: Scenario): Problem[] {
     });
   }
   problems.push(...templateProblems(scenario));
+  problems.push(...flowProblems(scenario));
+  problems.push(...transportProblems(scenario.target));
+  return problems;
+}
+
+/**
+ * `target.tls` and `target.http` against the scheme of the target URL (`baseUrl`, or the
+ * `--target` override a run checks again): TLS settings need https, h2 needs https (ALPN),
+ * h2c needs http.
+ */
+export function transportProblems(
+  target: Pick<Scenario['target'], 'baseUrl' | 'tls' | 'http'>,
+  url: string = target.baseUrl,
+): Problem[] {
+  const problems: Problem[] = [];
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const where = url === target.baseUrl ? 'target.baseUrl' : 'the target';
+  if (target.tls !== undefined && scheme !== 'https') {
+    problems.push({
+      path: ['target', 'tls'],
+      message: `TLS settings need an https target, but ${where} is ${url}: use https:// or remove target.tls`,
+    });
+  }
+  if (target.http === 'h2' && scheme !== 'https') {
+    problems.push({
+      path: ['target', 'http'],
+      message: `h2 is HTTP/2 over TLS and needs an https target, but ${where} is ${url}; for cleartext HTTP/2 use h2c`,
+    });
+  }
+  if (target.http === 'h2c' && scheme !== 'http') {
+    problems.push({
+      path: ['target', 'http'],
+      message: `h2c is cleartext HTTP/2 and needs an http target, but ${where} is ${url}; over https use h2`,
+    });
+  }
   return problems;
 }

@@ -1,4 +1,4 @@
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import {
   LineCounter,
   isAlias,
@@ -14,7 +14,9 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { IdemproofError } from '../errors.js';
+import { resolveBodyFiles } from './body-files.js';
 import { crossFieldProblems } from './cross-field.js';
+import { rememberEnvReferences } from './env-refs.js';
 import {
   YAML_EXTENSIONS,
   displayPath,
@@ -87,7 +89,8 @@ export async function loadScenarioSources(
       loaded.push(...(await loadEachFile([source], {})));
     } else {
       const label = scenarioLabel(source, index);
-      loaded.push({ scenario: validate(source, label, undefined), file: label });
+      const value = await withBodyFiles(source, process.cwd(), label, undefined);
+      loaded.push({ scenario: validate(value, label, undefined), file: label });
     }
   }
   return uniquelyNamed(loaded);
@@ -127,14 +130,13 @@ export async function loadScenarioFile(path: string): Promise<LoadedScenario[]> 
   if (YAML_EXTENSIONS.has(extname(path))) return [{ scenario: await loadYaml(path, file), file }];
   if (isModulePath(path)) {
     const values = await evaluateScenarioModule(path, file);
-    return values.map((value, index) => ({
-      scenario: validate(
-        value,
-        values.length > 1 ? `${file} (scenario ${index + 1})` : file,
-        undefined,
-      ),
-      file,
-    }));
+    return Promise.all(
+      values.map(async (value, index) => {
+        const label = values.length > 1 ? `${file} (scenario ${index + 1})` : file;
+        const resolved = await withBodyFiles(value, dirname(path), label, undefined);
+        return { scenario: validate(resolved, label, undefined), file };
+      }),
+    );
   }
   throw new IdemproofError(
     'IDEMPROOF_ERR_USAGE',
@@ -167,7 +169,11 @@ async function loadYaml(path: string, file: string): Promise<Scenario> {
     );
   }
   const yaml = { document, lineCounter };
-  return validate(plainData(yaml, file), file, yaml);
+  return validate(
+    await withBodyFiles(plainData(yaml, file), dirname(path), file, yaml),
+    file,
+    yaml,
+  );
 }
 
 /**
@@ -274,6 +280,19 @@ interface YamlSource {
   readonly lineCounter: LineCounter;
 }
 
+/** `value` with the files its bodies name read in (`body-files.ts`), relative to `folder`. */
+async function withBodyFiles(
+  value: unknown,
+  folder: string,
+  file: string,
+  yaml: YamlSource | undefined,
+): Promise<unknown> {
+  const { value: resolved, problems } = await resolveBodyFiles(value, folder);
+  if (problems.length > 0)
+    throw new IdemproofError('IDEMPROOF_ERR_SCENARIO', formatIssues(file, problems, yaml));
+  return resolved;
+}
+
 function validate(value: unknown, file: string, yaml: YamlSource | undefined): Scenario {
   const parsed = scenarioSchema.safeParse(value, { error: missingFieldMessage });
   if (!parsed.success) {
@@ -293,6 +312,10 @@ function validate(value: unknown, file: string, yaml: YamlSource | undefined): S
       ),
     );
   }
+  rememberEnvReferences(
+    parsed.data,
+    (path) => `${file}${yaml === undefined ? '' : positionOf(yaml, path)} at ${pathText(path)}`,
+  );
   return parsed.data;
 }
 

@@ -1,5 +1,16 @@
 import { z } from 'zod';
 import { SCENARIO_LIMITS } from './limits.js';
+import { hooksSchema } from './schema-flow.js';
+import { stepsPatternSchema } from './schema-steps.js';
+import { httpVersionSchema, tlsSchema } from './schema-transport.js';
+import {
+  countedRetries,
+  keySchema,
+  methodSchema,
+  patternRequestFields,
+  payloadSchema,
+  queryTemplateSchema,
+} from './schema-request.js';
 
 /**
  * The scenario model: what YAML files and `defineScenario({...})` modules both become. The
@@ -68,6 +79,20 @@ export const effectProbeSchema = z
   ])
   .describe('How to count the effects of one key: http, sql or sink');
 
+export const deltaProbeSchema = z
+  .object({
+    delta: z
+      .union([
+        z.object({ http: httpProbeSchema }).strict(),
+        z.object({ sql: sqlProbeSchema }).strict(),
+      ])
+      .describe('A counter read before the first attempt of each key and after it'),
+  })
+  .strict()
+  .describe(
+    'Counts the effects of a key as after − before on a counter that is global or not per key (needs concurrency: 1)',
+  );
+
 export const stateProbeSchema = z
   .object({
     http: z
@@ -91,6 +116,13 @@ const patternBase = {
   name: z.string().min(1).optional().describe('A label for reports'),
   tenant: z.string().min(1).optional().describe('Run as this tenant (a key of target.tenants)'),
   headers: headerSet.optional().describe('Extra headers for this pattern only'),
+  ...patternRequestFields,
+  timeoutMs: durationMs
+    .optional()
+    .describe('Client timeout per attempt (default target.timeoutMs)'),
+  settleMs: durationMs
+    .optional()
+    .describe('Wait before probing effects (default the scenario settleMs)'),
 };
 
 export const patternSchema = z.discriminatedUnion('kind', [
@@ -122,12 +154,26 @@ export const patternSchema = z.discriminatedUnion('kind', [
         .max(64)
         .default(10)
         .describe('Identical requests released together'),
-      rounds: z.number().int().min(1).max(20).default(3).describe('Bursts, each with a fresh key'),
+      rounds: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(3)
+        .describe('Bursts, each with a fresh key'),
       release: z
         .enum(['last-byte', 'plain'])
         .default('last-byte')
         .describe(
           'last-byte: hold back each last byte and release them together; plain: send all at once',
+        ),
+      releasePauseMs: z
+        .union([z.literal('auto'), z.number().min(0).max(1000)], {
+          error: "releasePauseMs must be 'auto' or a pause in ms from 0 to 1000",
+        })
+        .default('auto')
+        .describe(
+          "last-byte: pause (ms) between sending all but each last byte and releasing them, so the target has read every request's headers; 'auto': 10 ms on new connections, 2 ms on kept-alive ones, plus up to 2 ms a request (less on targets that answer faster)",
         ),
     })
     .strict(),
@@ -148,7 +194,7 @@ export const patternSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('lost-response'),
       ...patternBase,
-      retries: z.number().int().min(1).max(20).default(2),
+      retries: countedRetries(2),
       lane: z.enum(['lost-response', 'blackhole']).default('lost-response'),
     })
     .strict(),
@@ -156,7 +202,7 @@ export const patternSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('lost-request'),
       ...patternBase,
-      retries: z.number().int().min(1).max(20).default(1),
+      retries: countedRetries(1),
     })
     .strict(),
   z
@@ -180,6 +226,12 @@ export const patternSchema = z.discriminatedUnion('kind', [
       kind: z.literal('delayed-retries'),
       ...patternBase,
       delaysMs: z.array(durationMs).min(1).default([200, 2000]).describe('Pause before each retry'),
+      afterRetention: z
+        .enum(['skip', 'execute-again'])
+        .default('skip')
+        .describe(
+          'A retry later than the declared retentionMs: skip it (default), or send it expecting the key to execute again',
+        ),
     })
     .strict(),
   z
@@ -224,6 +276,11 @@ export const patternSchema = z.discriminatedUnion('kind', [
       count: z.number().int().min(2).max(100).default(5),
     })
     .strict(),
+  stepsPatternSchema({
+    base: patternBase,
+    lane: lanesSchema.element.default('clean'),
+    statuses: statusList,
+  }),
 ]);
 
 export const profileOverridesSchema = z
@@ -260,8 +317,12 @@ export const scenarioSchema = z
     target: z
       .object({
         baseUrl: z.string().url().describe('e.g. http://127.0.0.1:3000 (overridden by --target)'),
-        method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
-        path: z.string().startsWith('/').describe('Path template of the endpoint, e.g. /payments'),
+        method: methodSchema,
+        path: z
+          .string()
+          .startsWith('/')
+          .describe('Path template of the endpoint, e.g. /payments or /search?q={{marker}}'),
+        query: queryTemplateSchema.default({}),
         headers: headerSet.default({}),
         tenants: z
           .record(z.string().min(1), headerSet)
@@ -276,6 +337,8 @@ export const scenarioSchema = z
           .describe(
             'Hosts outside loopback this scenario may send to (target and probes), e.g. staging.example.com or *.staging.example.com; --allow-host adds more',
           ),
+        tls: tlsSchema.optional(),
+        http: httpVersionSchema,
       })
       .strict(),
     redact: z
@@ -310,41 +373,28 @@ export const scenarioSchema = z
       .describe(
         'Header names and JSON field names whose values never appear in any output (besides Authorization, Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key, always redacted); URL passwords, credential query parameters and values from ${ENV} are redacted too',
       ),
-    key: z
-      .object({
-        header: z.string().min(1).default('Idempotency-Key'),
-        template: z
-          .string()
-          .min(1)
-          .default('idp-{{run}}-{{n}}')
-          .describe('Key template; must contain {{n}} or {{marker}}'),
-        quoted: z
-          .boolean()
-          .default(false)
-          .describe('Send the key as an RFC 8941 string ("…"), as the IETF draft writes it'),
-      })
-      .strict()
-      .default({ header: 'Idempotency-Key', template: 'idp-{{run}}-{{n}}', quoted: false }),
-    payload: z
-      .object({
-        template: z
-          .unknown()
-          .describe('JSON body template; leaves may be {$int: [min, max]} or {$pick: [...]}'),
-        different: z
-          .record(z.string(), z.unknown())
-          .optional()
-          .describe(
-            'Fields merged over the payload to make a different request under the same key',
-          ),
-      })
-      .strict(),
-    effects: effectProbeSchema,
+    key: keySchema,
+    payload: payloadSchema,
+    effects: z
+      .union([effectProbeSchema, deltaProbeSchema])
+      .optional()
+      .describe(
+        'How to count effects per key; optional only when every pattern is judged without it',
+      ),
     keylessEffects: effectProbeSchema
       .optional()
       .describe(
         'Counts effects of requests sent without a key, by {{marker}} (missing-key pattern)',
       ),
-    state: stateProbeSchema.optional().describe('Reads a resource state (out-of-order pattern)'),
+    state: stateProbeSchema
+      .optional()
+      .describe('Reads a resource state (out-of-order pattern); a 404 reads as absent'),
+    hooks: hooksSchema.default({
+      setup: [],
+      reset: [],
+      perKey: { setup: [], teardown: [] },
+      teardown: [],
+    }),
     settleMs: durationMs.default(100).describe('Wait before probing effects'),
     profile: z.string().default('default').describe('default, ietf or stripe'),
     overrides: profileOverridesSchema.default({}),
@@ -379,5 +429,13 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type PatternSpec = z.output<typeof patternSchema>;
 export type EffectProbeSpec = z.output<typeof effectProbeSchema>;
+export type DeltaProbeSpec = z.output<typeof deltaProbeSchema>;
+
+/** The probe that reads the count: the effect probe itself, or the counter inside `delta`. */
+export function countingProbe(
+  spec: EffectProbeSpec | DeltaProbeSpec | undefined,
+): EffectProbeSpec | undefined {
+  return spec === undefined || !('delta' in spec) ? spec : spec.delta;
+}
 export type StateProbeSpec = z.output<typeof stateProbeSchema>;
 export type LaneName = z.output<typeof lanesSchema>[number];

@@ -7,13 +7,22 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/provision/tools-dir.js';
+import { h2Spread } from './h2-spread.js';
+import { multiProcess } from './multi-process.js';
 import type { Benchmark, BenchSection } from './section.js';
 import { scale } from './scale.js';
 import { spread } from './spread.js';
 import { suite } from './suite.js';
 import { throughput } from './throughput.js';
 
-const SECTIONS: Record<string, Benchmark> = { spread, throughput, scale, suite };
+const SECTIONS: Record<string, Benchmark> = {
+  spread,
+  'multi-process': multiProcess,
+  'h2-spread': h2Spread,
+  throughput,
+  scale,
+  suite,
+};
 
 const args = process.argv.slice(2);
 const tiny = args.includes('--tiny');

@@ -20,10 +20,26 @@ interface Sender {
   send(base: string, key: string): Promise<void>;
 }
 
-const body = (key: string): string =>
+/** The body of every benchmark burst request (also used by `multi-process.ts`). */
+export const body = (key: string): string =>
   JSON.stringify({ amount: 1000, currency: 'EUR', customer: `cus_${key}` });
 
-function attempt(base: string, key: string): AttemptRequest {
+/** BURST identical POST /payments with `key`, sent as `Promise.all(fetch)` would. */
+export async function fetchBurst(base: string, key: string): Promise<void> {
+  await Promise.all(
+    Array.from({ length: BURST }, async () => {
+      const response = await fetch(`${base}/payments`, {
+        method: 'POST',
+        headers: { 'idempotency-key': key, 'content-type': 'application/json' },
+        body: body(key),
+      });
+      await response.arrayBuffer();
+    }),
+  );
+}
+
+/** One request of an idemproof burst: POST /payments with `key`, on a new connection. */
+export function attempt(base: string, key: string): AttemptRequest {
   return {
     url: `${base}/payments`,
     method: 'POST',
@@ -50,18 +66,7 @@ function senders(client: AttemptClient, pools: Map<string, Pool>): Sender[] {
   return [
     {
       name: 'naive Promise.all(fetch)',
-      async send(base, key) {
-        await Promise.all(
-          Array.from({ length: BURST }, async () => {
-            const response = await fetch(`${base}/payments`, {
-              method: 'POST',
-              headers: { 'idempotency-key': key, 'content-type': 'application/json' },
-              body: body(key),
-            });
-            await response.arrayBuffer();
-          }),
-        );
-      },
+      send: fetchBurst,
     },
     {
       name: 'undici pool',

@@ -13,7 +13,17 @@ export interface RecordingTarget {
   readonly arrivals: number[];
   /** Authorization header of each POST. */
   readonly authorizations: string[];
+  /** Every request as it arrived: method, URL, raw header names and values, body bytes. */
+  readonly requests: RecordedArrival[];
   close(): Promise<void>;
+}
+
+export interface RecordedArrival {
+  readonly method: string;
+  readonly url: string;
+  /** Names as written on the wire, values as Latin-1 strings of their bytes. */
+  readonly rawHeaders: string[];
+  readonly body: Buffer;
 }
 
 export interface FirstAnswer {
@@ -29,11 +39,18 @@ export function startRecordingTarget(
   const stored = new Map<string, FirstAnswer>();
   const arrivals: number[] = [];
   const authorizations: string[] = [];
+  const requests: RecordedArrival[] = [];
   const server: Server = createServer((request, response) => {
     arrivals.push(performance.now());
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      requests.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        rawHeaders: request.rawHeaders,
+        body: Buffer.concat(chunks),
+      });
       const url = new URL(request.url ?? '/', 'http://x');
       if (request.method === 'GET' && url.pathname === '/things') {
         const key = url.searchParams.get('key') ?? '';
@@ -66,6 +83,7 @@ export function startRecordingTarget(
         url: `http://127.0.0.1:${port}`,
         arrivals,
         authorizations,
+        requests,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -30,6 +30,7 @@ export function concurrentBurst(plan: PatternBuilder, spec: Spec<'concurrent-bur
         plan.sendStep(op, { label: `burst ${round}, request ${index + 1}/${spec.count}`, group }),
       ),
       spec.release,
+      spec.releasePauseMs,
     );
     plan.probeEffects(op, `after burst ${round}`);
   }

@@ -1,4 +1,5 @@
 import type { PatternBuilder } from '../builder.js';
+import { retryCount } from '../../scenario/schema-request.js';
 import type { PatternSpec } from '../../scenario/schema.js';
 
 type Spec<K extends PatternSpec['kind']> = Extract<PatternSpec, { kind: K }>;
@@ -13,10 +14,16 @@ export function lostResponse(plan: PatternBuilder, spec: Spec<'lost-response'>):
     label: 'original (response lost)',
     lane: spec.lane,
     ...(spec.lane === 'blackhole'
-      ? { timeoutMs: Math.min(BLACKHOLE_TIMEOUT_MS, plan.context.scenario.target.timeoutMs) }
+      ? {
+          timeoutMs: Math.min(
+            BLACKHOLE_TIMEOUT_MS,
+            spec.timeoutMs ?? plan.context.scenario.target.timeoutMs,
+          ),
+        }
       : {}),
   });
-  for (let retry = 1; retry <= spec.retries; retry += 1) plan.send(op, { label: `retry ${retry}` });
+  for (let retry = 1; retry <= retryCount(spec.retries); retry += 1)
+    plan.send(op, { label: `retry ${retry}` });
   plan.probeEffects(op, 'after retries');
 }
 
@@ -25,7 +32,8 @@ export function lostRequest(plan: PatternBuilder, spec: Spec<'lost-request'>): v
   const op = plan.operation();
   plan.send(op, { label: 'original (request lost)', lane: 'lost-request' });
   plan.probeEffects(op, 'after the lost request');
-  for (let retry = 1; retry <= spec.retries; retry += 1) plan.send(op, { label: `retry ${retry}` });
+  for (let retry = 1; retry <= retryCount(spec.retries); retry += 1)
+    plan.send(op, { label: `retry ${retry}` });
   plan.probeEffects(op, 'after retries');
 }
 
@@ -50,29 +58,40 @@ export function slowTimeout(plan: PatternBuilder, spec: Spec<'slow-timeout'>): v
       plan.send(op, { label: `retry ${index + 1} at +${at} ms`, background: true });
     });
   plan.join();
-  plan.sleep(spec.settleMs);
+  // The probe waits the pattern's settleMs (1500 ms by default here), so a delayed original lands.
   plan.probeEffects(op, 'after the original and its retries');
 }
 
 /**
  * 7. Retries after pauses, to cross in-progress and retention windows. A retry later than the
- * retention the profile declares is not a duplicate any more, so it is left out (and noted).
+ * retention the profile declares is not a duplicate any more: it is left out (and noted), or
+ * with `afterRetention: execute-again` sent on purpose, expecting the key to execute again;
+ * the effects are then read once before the retention ends, so each side is judged on its own.
  */
 export function delayedRetries(plan: PatternBuilder, spec: Spec<'delayed-retries'>): void {
   const op = plan.operation();
   const retention = plan.context.profile.retentionMs;
   plan.send(op, { label: 'original' });
   let elapsed = 0;
+  let expired = false;
   spec.delaysMs.forEach((delay, index) => {
-    if (retention !== null && elapsed + delay >= retention) {
+    const past = retention !== null && elapsed + delay >= retention;
+    if (past && spec.afterRetention === 'skip') {
       plan.note(
         `retry ${index + 1} after ${delay} ms left out: it would come after the declared retention of ${retention} ms`,
       );
       return;
     }
+    if (past && !expired) {
+      expired = true;
+      plan.probeEffects(op, 'before the retention ends');
+    }
     elapsed += delay;
     plan.sleep(delay);
-    plan.send(op, { label: `retry ${index + 1} after ${delay} ms` });
+    plan.send(op, {
+      label: `retry ${index + 1} after ${delay} ms${past ? `, past the retention of ${retention} ms` : ''}`,
+      ...(past ? { afterRetention: true } : {}),
+    });
   });
   plan.probeEffects(op, 'after delayed retries');
 }

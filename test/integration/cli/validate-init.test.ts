@@ -24,7 +24,13 @@ describe('idemproof validate and init, the built CLI', () => {
     ]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    for (const file of ['orders.yaml', 'payments-webhook.yaml', 'payments.yaml', 'my-api.yaml']) {
+    for (const file of [
+      'charges.yaml',
+      'orders.yaml',
+      'payments-webhook.yaml',
+      'payments.yaml',
+      'my-api.yaml',
+    ]) {
       expect(stdout).toMatch(
         new RegExp(
           `^✓ \\S*${file.replace('.', '\\.')} \\(\\d+ patterns, \\d+ attempts planned\\)$`,
@@ -32,7 +38,7 @@ describe('idemproof validate and init, the built CLI', () => {
         ),
       );
     }
-    expect(stdout).toMatch(/^4 files valid$/m);
+    expect(stdout).toMatch(/^5 files valid$/m);
   });
 
   it('writes a starter with init that validate accepts, and refuses to overwrite it', async () => {

@@ -34,6 +34,7 @@ describe('the built-in suite against the correct demo target', () => {
       'payload-mismatch',
       'sequential-duplicates',
       'slow-timeout',
+      'steps',
     ]);
     const outcomes = new Map<string, number>();
     for (const event of history)

@@ -19,6 +19,7 @@ describe('runChecks', () => {
       'tenantIsolation',
       'outOfOrderFinalState',
       'distinctKeysDistinctEffects',
+      'stepExpectations',
     ]);
     expect(Object.keys(DEFAULT_CHECKERS)).toEqual(results.map((result) => result.checker));
     for (const result of results) {
@@ -67,7 +68,7 @@ describe('runChecks', () => {
       { ...invoke, index: 4, request: undefined },
     ] as unknown as typeof h.events;
     const results = runChecks(odd, context);
-    expect(results).toHaveLength(8);
+    expect(results).toHaveLength(9);
     for (const result of results) expect(['unknown', true, false]).toContain(result.valid);
   });
 });

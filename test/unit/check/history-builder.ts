@@ -77,6 +77,7 @@ export class HistoryBuilder {
       group: spec.group ?? null,
       resource: spec.resource ?? null,
       sequence: spec.sequence ?? null,
+      ...(spec.afterRetention === true ? { afterRetention: true as const } : {}),
       request,
       timeoutMs: 5000,
     });

@@ -115,7 +115,11 @@ describe('idemproof validate', () => {
     );
     expect(output.lines.join('\n')).not.toMatch(/✗/);
     expect(code).toBe(EXIT_CODES.ok);
-    expect(output.lines.join('\n')).toMatch(/^4 files valid$/m);
+    expect(output.lines.join('\n')).toMatch(/^5 files valid$/m);
+    // The template's tenant tokens come from the environment: named, with where they are used.
+    expect(output.lines.join('\n')).toMatch(
+      /warning: environment variable TOKEN_A is not set \(used at \S*my-api\.yaml:\d+:\d+ at target\.tenants\.tenant-a\.Authorization\)/,
+    );
   });
 
   it('refuses a scenario name used by an earlier file, naming both', async () => {
@@ -163,6 +167,10 @@ describe('idemproof validate', () => {
             patterns: TEMPLATE_PATTERNS,
             attempts: expect.any(Number) as unknown,
             notes: [],
+            warnings: [
+              expect.stringMatching(/TOKEN_A is not set \(used at \S*good\.yaml:17:32/) as unknown,
+              expect.stringMatching(/TOKEN_B is not set \(used at \S*good\.yaml:18:32/) as unknown,
+            ],
           },
         ],
       },
@@ -299,7 +307,7 @@ describe('idemproof init', () => {
 
   it.each([
     [{ target: 'not a url' }, /not a URL/],
-    [{ target: 'https://api.example.com' }, /only http:\/\/ targets/],
+    [{ target: 'ftp://api.example.com' }, /only http:\/\/ and https:\/\/ targets/],
     [{ target: 'http://127.0.0.1:8080', path: 'v1/orders' }, /--path 'v1\/orders'/],
     [{ target: 'http://127.0.0.1:8080', keyHeader: 'Idempotency Key' }, /--key-header/],
   ])('refuses bad options (%o) without writing anything', async (options, message) => {

@@ -110,7 +110,9 @@ patterns:
     );
     const { message } = await failure(await write('rules.yaml', text));
     expect(message).toContain("at profile: unknown profile 'paypal'");
-    expect(message).toContain('at key.template: the key template must contain {{n}} or {{marker}}');
+    expect(message).toContain(
+      'at key.template: pattern out-of-order (#2) needs 2 distinct keys, but the key template "fixed" gives them all one key',
+    );
     expect(message).toContain("at patterns[0].tenant: unknown tenant 'carol'");
     expect(message).toContain('at patterns[1].kind: out-of-order needs a state probe');
     expect(message).toContain(
@@ -224,7 +226,12 @@ export default { ...${JSON.stringify({
 
   it('ships a built-in suite and a template that load', async () => {
     const loaded = await loadScenarioFiles([join(PACKAGE_ROOT, 'scenarios')]);
-    expect(loaded.map(({ scenario }) => scenario.name).sort()).toEqual([
+    // scenarios/conformance: one file per public vector (test/integration/conformance runs them).
+    const conformance = (file: string): boolean => file.includes('conformance');
+    expect(loaded.filter(({ file }) => conformance(file))).toHaveLength(50);
+    const shipped = loaded.filter(({ file }) => !conformance(file));
+    expect(shipped.map(({ scenario }) => scenario.name).sort()).toEqual([
+      'demo charges (Stripe-style)',
       'demo orders',
       'demo payment webhooks',
       'demo payments',
