@@ -27,8 +27,9 @@ import { HANDSHAKE_TIMEOUT_MS, tlsConnectOptions } from './tls.js';
  * knowledge. Clean attempts to one origin (and one TLS configuration) share a session; an
  * attempt through a faulted lane gets a session of its own, destroyed when it ends, so a fault
  * never reaches another attempt. Bursts use the single-packet release (`sendSinglePacketBurst`).
- * On faulted lanes, sessions open the same way every time (`opening`), so the bytes a target
- * sends before any response are known (`nemesis/tls-prelude.ts`) and a lane can cut after them.
+ * On faulted lanes, sessions open the same way every time (`openFaulted`) before the clock
+ * starts, so the bytes a target sends before any response are known (`openingBytes`, measured
+ * by `nemesis/tls-prelude.ts`) and a lane can cut after them.
  *
  * Must not: retry, follow redirects, throw for a network failure (it is a result), let an
  * attempt run past its timeout (headers and body), add a listener per attempt to the stop
@@ -608,7 +609,8 @@ async function openFaulted(
     }
     if (session !== undefined) return h2ErrorOf(error, undefined, session, deadline, stop);
     if (error instanceof H2NotSpokenError) return { code: error.code, message: error.message };
-    if ((error as { code?: unknown }).code === ALPN_REFUSED) return alpnRefused(url.host);
+    if ((error as { code?: unknown }).code === ALPN_REFUSED)
+      return alpnRefused(`${url.host} (${transport.protocol})`);
     return errorCodeOf(error);
   } finally {
     deadline.settle();
@@ -737,7 +739,8 @@ async function openBurstSessions(
  * it (capped at H2_SETTLE_CAP_MS; a fixed `releasePauseMs` replaces it); then every held
  * frame is handed to the session in the same tick, which node:http2 writes to the socket in
  * one write, so the target reads all final frames in one TCP read. Sessions are opened for
- * the burst and destroyed after it, on clean and faulted lanes alike.
+ * the burst and destroyed after it, on clean and faulted lanes alike; a faulted lane's session
+ * does its opening first (`openBurstSessions`).
  *
  * Returns the results in the order of `attempts`, and when each final frame was released.
  */

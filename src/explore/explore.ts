@@ -188,7 +188,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       upstream: target.upstream,
       lanes: ['clean', ...shape.lanes] as LaneName[],
       slowMs: scenario.faults.slowMs,
-      tlsPreludeBytes: await tlsPreludeFor(transport, targetBase, shape.lanes),
+      preludeBytes: await tlsPreludeFor(transport, targetBase, shape.lanes),
       recorder: laneRecorder,
       scenario: scenario.name,
     });

@@ -31,11 +31,12 @@ export const BLACKHOLE_HOLD_CLOSE_MS = 3_600_000 + 60_000;
 export interface LaneOptions {
   readonly slowMs: number;
   /**
-   * https targets: the bytes of the TLS handshake (and session tickets) a new connection
-   * receives before any response (`tls-prelude.ts`). Lanes that lose the response let them
-   * through and cut what follows; a cut at the first byte would lose the request instead.
+   * Targets that speak before they answer (https, HTTP/2): the bytes a new connection
+   * receives before any response — the TLS handshake and session tickets, HTTP/2's SETTINGS,
+   * their ACK and a PING (`tls-prelude.ts`). Lanes that lose the response let them through
+   * and cut what follows; a cut at the first byte would lose the request instead.
    */
-  readonly tlsPreludeBytes?: number | undefined;
+  readonly preludeBytes?: number | undefined;
 }
 
 export function laneDefinition(name: LaneName, options: LaneOptions): LaneDefinition {
@@ -45,7 +46,7 @@ export function laneDefinition(name: LaneName, options: LaneOptions): LaneDefini
     delivers,
     freshConnection: toxics.length > 0,
   });
-  const prelude = options.tlsPreludeBytes;
+  const prelude = options.preludeBytes;
   switch (name) {
     case 'clean':
       return lane([]);
@@ -146,8 +147,8 @@ export async function createLanes(options: {
   readonly upstream: string;
   readonly lanes: readonly LaneName[];
   readonly slowMs: number;
-  /** https targets: see `LaneOptions.tlsPreludeBytes`. */
-  readonly tlsPreludeBytes?: number | undefined;
+  /** https and HTTP/2 targets: see `LaneOptions.preludeBytes`. */
+  readonly preludeBytes?: number | undefined;
   readonly recorder: HistoryRecorder;
   readonly scenario: string;
 }): Promise<LaneSet> {

@@ -18,7 +18,7 @@ import type { TlsOptions, TransportOptions } from '../client/send.js';
  *
  * HTTP/2 targets (`measureH2Prelude`) also send frames before any response: their SETTINGS,
  * the ACK of ours, maybe WINDOW_UPDATE, and the answer to a PING. Faulted-lane sessions open
- * the same way every time (`opening` in `client/h2.ts`), so those bytes are measured by
+ * the same way every time (`openFaulted` in `client/h2.ts`), so those bytes are measured by
  * opening such a session, raw TCP bytes counted, TLS included for h2.
  *
  * Must not: send an HTTP request, or resume a TLS session.

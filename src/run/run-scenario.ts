@@ -245,7 +245,7 @@ export async function runScenario(
       upstream: target.upstream,
       lanes: lanesUsed(plans),
       slowMs: scenario.faults.slowMs,
-      tlsPreludeBytes: await tlsPreludeFor(transport, targetBase, lanesUsed(plans)),
+      preludeBytes: await tlsPreludeFor(transport, targetBase, lanesUsed(plans)),
       recorder: options.recorder,
       scenario: scenario.name,
     });

@@ -48,7 +48,7 @@ describe.each(['h2c', 'h2'] as const)(
       if (found !== undefined) return found;
       // As a run makes them: lanes that lose the response let the measured opening through.
       prelude ??= await measureH2Prelude(`${scheme}://127.0.0.1:${target.port}`, transport);
-      const definition = laneDefinition(name, { slowMs: SLOW_MS, tlsPreludeBytes: prelude });
+      const definition = laneDefinition(name, { slowMs: SLOW_MS, preludeBytes: prelude });
       const proxy = await api.createProxy({
         name: `${prefix}_${protocol}_${name.replace(/-/g, '_')}`,
         upstream: `127.0.0.1:${target.port}`,

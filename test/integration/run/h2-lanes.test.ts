@@ -75,7 +75,7 @@ describe.each(['h2c', 'h2'] as const)(
         upstream: `127.0.0.1:${target.port}`,
         lanes: ALL_LANES,
         slowMs: SLOW_MS,
-        tlsPreludeBytes: prelude,
+        preludeBytes: prelude,
         recorder: new HistoryRecorder(),
         scenario: `h2 lanes ${protocol}`,
       });

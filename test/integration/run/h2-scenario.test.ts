@@ -67,12 +67,12 @@ describe('a scenario with target.http: h2c', () => {
     const burstKeys = keys.filter((key) => (target.state.arrivals.get(key) ?? []).length === 8);
     expect(burstKeys).toHaveLength(2);
     // Sessions: one per burst, one per faulted attempt, one shared by the clean attempts, so
-    // far fewer than requests.
+    // far fewer than requests; plus the three that measure the opening for the blackhole lane.
     const requests = keys.reduce(
       (sum, key) => sum + (target.state.arrivals.get(key) ?? []).length,
       0,
     );
-    expect(target.state.connections).toBeLessThan(requests / 2);
+    expect(target.state.connections - 3).toBeLessThan(requests / 2);
   });
 
   it('catches the double effect of a check-then-insert target with single-packet bursts', async () => {

@@ -140,7 +140,7 @@ describe('TLS through the lanes', () => {
   });
 
   it('lets the handshake through on the lanes that lose responses, then cuts', () => {
-    const options = { slowMs: 100, tlsPreludeBytes: 2800 };
+    const options = { slowMs: 100, preludeBytes: 2800 };
     expect(laneDefinition('lost-response', options).toxics).toEqual([
       {
         name: 'lost_response',
