@@ -32,6 +32,18 @@ function orderedProfile(profile: Profile): Profile {
     firstAttempt5xx: profile.firstAttempt5xx,
     retentionMs: profile.retentionMs,
     inProgressTimeoutMs: profile.inProgressTimeoutMs,
+    refusals: {
+      retryAfter: profile.refusals.retryAfter,
+      problemJson: profile.refusals.problemJson,
+      codes: profile.refusals.codes,
+      mismatchBody: profile.refusals.mismatchBody,
+    },
+    fingerprint: {
+      body: profile.fingerprint.body,
+      query: profile.fingerprint.query,
+      path: profile.fingerprint.path,
+      headers: profile.fingerprint.headers,
+    },
   };
 }
 

@@ -37,8 +37,45 @@ export interface Profile {
   readonly firstAttempt5xx: 'replay' | 're-execute' | 'either';
   /** How long the API declares it keeps keys (ms); null when it does not say. */
   readonly retentionMs: number | null;
-  /** After how long an abandoned in-progress request may be taken over (ms), if declared. */
+  /**
+   * The longest a key may keep answering "in progress" (an in-flight status) after its last
+   * attempt started, in ms: past it the key is stuck. null: not judged.
+   */
   readonly inProgressTimeoutMs: number | null;
+  /** What the API's refusals (in flight, mismatch, missing key, 429) must carry. */
+  readonly refusals: RefusalRules;
+  /**
+   * The parts of a request that make its fingerprint: a request under a used key that differs
+   * in one of them is a mismatch to refuse; a difference elsewhere is the same request.
+   */
+  readonly fingerprint: FingerprintScope;
+}
+
+export interface RefusalRules {
+  /** Must in-flight refusals and 429s carry a Retry-After header? */
+  readonly retryAfter: 'required' | 'optional';
+  /** Must refusals be RFC 9457 problem details (application/problem+json with a type/title)? */
+  readonly problemJson: boolean;
+  /**
+   * Stable error codes: the JSON path of the code member in a refusal's body, and the code of
+   * each kind of refusal the API declares. null: no codes declared.
+   */
+  readonly codes: {
+    readonly path: string;
+    readonly inFlight?: string | undefined;
+    readonly mismatch?: string | undefined;
+    readonly missingKey?: string | undefined;
+  } | null;
+  /** Texts the body of a mismatch refusal must contain (e.g. an error type); empty: any. */
+  readonly mismatchBody: readonly string[];
+}
+
+export interface FingerprintScope {
+  readonly body: boolean;
+  readonly query: boolean;
+  readonly path: boolean;
+  /** Request headers (lower-case) that are part of the fingerprint. */
+  readonly headers: readonly string[];
 }
 
 const COMMON = {
@@ -48,6 +85,8 @@ const COMMON = {
   firstAttempt5xx: 'either',
   retentionMs: null,
   inProgressTimeoutMs: null,
+  refusals: { retryAfter: 'optional', problemJson: false, codes: null, mismatchBody: [] },
+  fingerprint: { body: true, query: true, path: true, headers: [] },
 } as const;
 
 export const PROFILES = {
