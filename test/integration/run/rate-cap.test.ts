@@ -33,7 +33,7 @@ describe('blast radius: --max-rps', () => {
 
   it(`keeps the rate the target sees within 5% of the cap (${CAP}/s), and prints the limits`, async () => {
     const lines: string[] = [];
-    const { result } = await runSuite({
+    const { result, history } = await runSuite({
       paths: [join(folder, 'rate.yaml')],
       target: target.url,
       toxiproxyUrl: inject('toxiproxyUrl'),
@@ -53,13 +53,23 @@ describe('blast radius: --max-rps', () => {
     const rate = (arrivals.length - 1) / seconds;
     expect(rate).toBeGreaterThan(CAP * 0.95);
     expect(rate).toBeLessThan(CAP * 1.05);
-    // No second of the run saw a burst above the cap either, within the same 5 %: starts are
-    // spaced exactly, but a request held up on its way (a new connection, a busy machine) can
-    // land in the next one's second, as measured at the target.
-    for (const [index, arrival] of arrivals.entries()) {
-      const within = arrivals.filter((other) => other >= arrival && other < arrival + 1000);
+    // No second of the run started more requests than the cap allows, within the same 5 %:
+    // the gate spaces starts exactly (never catching up after a stall).
+    // (Attempts are recorded as they start; probes only once read, so they are left out here.)
+    const starts = history.filter((event) => event.type === 'invoke').map((event) => event.time);
+    expect(starts.length).toBe(24 * 3);
+    for (const [index, start] of starts.entries()) {
+      const within = starts.filter((other) => other >= start && other < start + 1000);
       expect(within.length, `the second from request ${index}`).toBeLessThanOrEqual(
         Math.floor(CAP * 1.05),
+      );
+    }
+    // At the target too, allowing for one request held up on its way (a new connection, a busy
+    // machine: measured up to 43 in the second that starts at such a late arrival).
+    for (const [index, arrival] of arrivals.entries()) {
+      const within = arrivals.filter((other) => other >= arrival && other < arrival + 1000);
+      expect(within.length, `the second from arrival ${index}`).toBeLessThanOrEqual(
+        Math.floor(CAP * 1.05) + 2,
       );
     }
   });
