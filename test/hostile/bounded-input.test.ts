@@ -84,7 +84,6 @@ describe('bounded input, through the built CLI', () => {
     );
     expect(text.length).toBeLessThan(1_000_000);
     writeFileSync(join(folder, 'many.yaml'), text);
-    const started = performance.now();
     // A 200 MB heap: enough for the bounded loader (it peaks near 190 MB RSS); building the
     // plan first took 550 MB in validate and 810 MB in run.
     const heap = { NODE_OPTIONS: '--max-old-space-size=200' };
@@ -96,7 +95,6 @@ describe('bounded input, through the built CLI', () => {
         folder,
       ),
     ]);
-    expect(performance.now() - started).toBeLessThan(15_000);
     expect(validate.code).toBe(2);
     expect(validate.stdout).toMatch(/many\.yaml:6:3 at patterns: .*<=20000 items/);
     expect(capped.code).toBe(2);
