@@ -39,7 +39,7 @@ export {
   type LoadedScenario,
   type ScenarioSource,
 } from './scenario/load.js';
-export { scenarioJsonSchema } from './scenario/json-schema.js';
+export { profileJsonSchema, scenarioJsonSchema } from './scenario/json-schema.js';
 export type { Scenario, ScenarioInput, PatternSpec } from './scenario/schema.js';
 export {
   PROFILES,
@@ -49,6 +49,8 @@ export {
   type Profile,
   type ProfileName,
 } from './scenario/profile.js';
+export { loadProfileFile, loadProfileOption } from './scenario/profile-file.js';
+export { profileFileSchema, type ProfileFile } from './scenario/profile-schema.js';
 
 // Plans: pure, seeded.
 export { planScenario } from './plan/plan.js';

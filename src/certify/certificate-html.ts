@@ -60,6 +60,7 @@ export function renderCertificatePage(certificate: Certificate): string {
   <dt>target</dt><dd><code>${certificate.target}</code></dd>
   <dt>profile</dt><dd>${certificate.profile.name}: ${certificate.profile.version}</dd>
   <dt>rules</dt><dd>${certificate.profile.source}</dd>
+  <dt>profile sha256</dt><dd><code>${certificate.profile.sha256}</code></dd>
   <dt>date</dt><dd>${certificate.date}</dd>
   <dt>tested with</dt><dd>${certificate.tool.name} ${certificate.tool.version}, run ${certificate.runId}, seed ${certificate.seed}</dd>
   <dt>scenario</dt><dd>${certificate.scenario.name} (<code>${certificate.scenario.file}</code>)</dd>

@@ -9,7 +9,8 @@ import { writeReportFile } from '../report/report-file.js';
 import type { RunResult } from '../run/result.js';
 import { runSuite, shellWord, type RunOptions, type RunOutcome } from '../run/run.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
-import { profileByName, type ProfileName } from '../scenario/profile.js';
+import { PROFILE_NAMES, type Profile, type ProfileName } from '../scenario/profile.js';
+import { loadProfileOption } from '../scenario/profile-file.js';
 import type { Scenario } from '../scenario/schema.js';
 import { renderCertificatePage } from './certificate-html.js';
 import {
@@ -23,7 +24,8 @@ export const CERTIFICATE_JSON = 'certificate.json';
 export const CERTIFICATE_HTML = 'certificate.html';
 
 export type CertifyOptions = Omit<RunOptions, 'paths' | 'profile' | 'target' | 'replayCommand'> & {
-  readonly profile: ProfileName;
+  /** A built-in profile's name, or a profile file (`./acme.yaml`). */
+  readonly profile: string;
   readonly target: string;
   /** The scenario whose target, key, payload, tenants and probes are used; default the demo's. */
   readonly scenario?: string | undefined;
@@ -40,9 +42,11 @@ export interface Certificate {
   /** The verdict in one line, naming what was not exercised. */
   readonly summary: string;
   readonly profile: {
-    readonly name: ProfileName;
+    readonly name: string;
     readonly version: string;
     readonly source: string;
+    /** SHA-256 of the profile file, or of the built-in profile's JSON. */
+    readonly sha256: string;
   };
   readonly target: string;
   /** ISO 8601: when the run started. */
@@ -52,29 +56,21 @@ export interface Certificate {
   readonly seed: number;
   readonly replayCommand: string;
   readonly scenario: { readonly name: string; readonly file: string };
-  /** What the scenario changed in the profile (what replays may differ in, windows). */
+  /** What the scenario's overrides changed in the profile (they win over it). */
   readonly adjustments: readonly string[];
   readonly requirements: readonly RequirementResult[];
   /** The run's own report, with every attempt behind the evidence. */
   readonly reportDir: string;
 }
 
-/** The profile's adjustments a certificate accepts from a scenario: none of its rules. */
-const ACCEPTED_OVERRIDES = ['replayIgnore', 'retentionMs', 'inProgressTimeoutMs'] as const;
-
 /**
  * The conformance suite: the scenario's target, key, payload, tenants and probes under every
- * retry pattern the profile's requirements need, judged by the named profile (its rules
- * cannot be overridden; only what replays may differ in and declared windows carry over).
+ * retry pattern the profile's requirements need, judged by the profile (a built-in name, or
+ * the name of a profile file given to the run as --profile) with every one of the scenario's
+ * overrides laid over it: they win, and the certificate lists each as an adjustment.
  */
-export function conformanceScenario(scenario: Scenario, profile: ProfileName): Scenario {
+export function conformanceScenario(scenario: Scenario, profile: string): Scenario {
   const tenants = Object.keys(scenario.target.tenants);
-  const overrides = Object.fromEntries(
-    ACCEPTED_OVERRIDES.filter((name) => scenario.overrides[name] !== undefined).map((name) => [
-      name,
-      scenario.overrides[name],
-    ]),
-  );
   const patterns: unknown[] = [
     { kind: 'sequential-duplicates', count: 3, lanes: ['clean', 'lost-response'] },
     { kind: 'concurrent-burst', count: 8, rounds: 3 },
@@ -90,20 +86,23 @@ export function conformanceScenario(scenario: Scenario, profile: ProfileName): S
   return {
     ...scenario,
     name: `${scenario.name} · ${profile} conformance`,
-    profile,
-    overrides,
+    // A profile file is given to the run as --profile; the scenario names a built-in one.
+    profile: (PROFILE_NAMES as string[]).includes(profile) ? profile : 'default',
+    overrides: scenario.overrides,
     patterns: patterns as Scenario['patterns'],
   };
 }
 
 function certificateOf(
-  options: CertifyOptions,
+  base: Profile,
   loaded: LoadedScenario,
   result: RunResult,
+  target: string,
 ): Certificate {
   const scenario = result.scenarios[0];
+  // The requirements of the profile the run judged by: the base with the scenario's overrides.
   const requirements = evaluateRequirements(
-    requirementsOf(profileByName(options.profile)),
+    requirementsOf(scenario?.profile ?? base),
     scenario?.checks ?? [],
   );
   const cut = (result.stopped ?? null) !== null || (scenario?.error ?? null) !== null;
@@ -130,17 +129,16 @@ function certificateOf(
       : [`undecided: ${undecided.map((requirement) => requirement.id).join(', ')}`]),
     ...(cut ? ['the run stopped early'] : []),
   ].join(' · ');
-  const adjustments = ACCEPTED_OVERRIDES.flatMap((name) => {
-    const value = loaded.scenario.overrides[name];
-    return value === undefined ? [] : [`${name}: ${JSON.stringify(value)}`];
-  });
+  const adjustments = Object.entries(loaded.scenario.overrides).flatMap(([name, value]) =>
+    value === undefined ? [] : [`${name}: ${JSON.stringify(value)}`],
+  );
   return {
     schemaVersion: 1,
-    title: `idemproof conformance certificate: ${options.profile} profile`,
+    title: `idemproof conformance certificate: ${base.name} profile`,
     verdict,
     summary,
-    profile: { name: options.profile, ...PROFILE_SOURCES[options.profile] },
-    target: scrubUrls(options.target),
+    profile: profileFacts(base),
+    target: scrubUrls(target),
     date: result.startedAt,
     tool: result.tool,
     runId: result.runId,
@@ -161,6 +159,7 @@ function certificateOf(
 export async function certify(
   options: CertifyOptions,
 ): Promise<{ certificate: Certificate; outcome: RunOutcome }> {
+  const base = await loadProfileOption(options.profile);
   const source = options.scenario ?? join(DEMO_SUITE, 'payments.yaml');
   const [loaded] = await loadScenarioFile(source);
   if (loaded === undefined)
@@ -169,9 +168,9 @@ export async function certify(
   try {
     const file = join(
       folder,
-      `${basename(loaded.file, extname(loaded.file))}.${options.profile}-conformance.yaml`,
+      `${basename(loaded.file, extname(loaded.file))}.${base.name.replace(/[^\w.-]/g, '_')}-conformance.yaml`,
     );
-    await writeFile(file, stringify(conformanceScenario(loaded.scenario, options.profile)));
+    await writeFile(file, stringify(conformanceScenario(loaded.scenario, base.name)));
     const outcome = await runSuite({
       ...options,
       paths: [file],
@@ -179,12 +178,12 @@ export async function certify(
       profile: options.profile,
       replayCommand: (seed) =>
         [
-          `idemproof certify --profile ${options.profile} --target ${shellWord(options.target)}`,
+          `idemproof certify --profile ${shellWord(options.profile)} --target ${shellWord(options.target)}`,
           ...(options.scenario === undefined ? [] : [`--scenario ${shellWord(loaded.file)}`]),
           `--seed ${seed}`,
         ].join(' '),
     });
-    const certificate = certificateOf(options, loaded, outcome.result);
+    const certificate = certificateOf(base, loaded, outcome.result, options.target);
     await writeReportFile(
       outcome.result.reportDir,
       CERTIFICATE_JSON,
@@ -201,13 +200,22 @@ export async function certify(
   }
 }
 
+/** Which profile: a built-in one with its version and rules, or a profile file. */
+function profileFacts(profile: Profile): Certificate['profile'] {
+  const sha256 = profile.sha256 ?? '';
+  if (profile.source === undefined || profile.source === 'built-in') {
+    return { name: profile.name, ...PROFILE_SOURCES[profile.name as ProfileName], sha256 };
+  }
+  return { name: profile.name, version: 'profile file', source: profile.source, sha256 };
+}
+
 const SYMBOL = { holds: '✓', violated: '✗', unknown: '?' } as const;
 
 /** The certificate in a few lines for the terminal. */
 export function formatCertificate(certificate: Certificate): string {
   return [
     `${certificate.summary}`,
-    `${certificate.profile.name} profile (${certificate.profile.version}) · ${certificate.target}`,
+    `${certificate.profile.name} profile (${certificate.profile.version}, sha256 ${certificate.profile.sha256.slice(0, 12)}…) · ${certificate.target}`,
     '',
     ...certificate.requirements.flatMap((requirement) => [
       `${SYMBOL[requirement.verdict]} ${requirement.id} ${requirement.verdict}: ${requirement.text}`,

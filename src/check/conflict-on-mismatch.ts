@@ -9,6 +9,7 @@ import {
 } from './attempt-outcome.js';
 import { compileJsonPaths } from './json-path.js';
 import { curlCommand } from './curl.js';
+import { differingParts, fingerprintDifference } from './fingerprint.js';
 import { addAnomaly, defineChecker, type Findings } from './findings.js';
 import { keyStateWhenSent, overlappingOriginal } from './key-state.js';
 import { originalResultChanged } from './original-intact.js';
@@ -87,6 +88,30 @@ function judge(
   });
 }
 
+/**
+ * The `different` attempts that differ from the key's original request inside the profile's
+ * fingerprint; the others are the same request to the API (it may replay them): noted, not
+ * judged.
+ */
+function withinFingerprint(
+  scope: Scope,
+  different: readonly Attempt[],
+  profile: Profile,
+  findings: Findings,
+): Attempt[] {
+  const original = scope.attempts.find((attempt) => attempt.invoke.variant === 'original');
+  if (original === undefined) return [...different];
+  return different.filter((attempt) => {
+    const [request, first] = [attempt.invoke.request, original.invoke.request];
+    if (fingerprintDifference(request, first, profile.fingerprint).length > 0) return true;
+    const parts = differingParts(request, first, []);
+    findings.notes.push(
+      `${capitalize(keyName(scope.key, scope.tenant))}: ${describeAttempt(attempt)} differs from the original only outside the profile's fingerprint (${parts.join(', ') || 'in no compared part'}), so it is the same request and may be replayed; not judged as a mismatch.`,
+    );
+    return false;
+  });
+}
+
 /** Did any attempt with the original payload get a 2xx under this key? */
 function originalSucceeded(attempts: readonly Attempt[]): boolean {
   return attempts.some((other) => {
@@ -102,7 +127,12 @@ export const conflictOnMismatch = defineChecker(
   (history, { profile }, findings) => {
     const ignore = compileJsonPaths(profile.replayIgnore.jsonPaths).paths;
     for (const scope of byScope(attemptsOf(history))) {
-      const different = scope.attempts.filter((attempt) => attempt.invoke.variant === 'different');
+      const different = withinFingerprint(
+        scope,
+        scope.attempts.filter((attempt) => attempt.invoke.variant === 'different'),
+        profile,
+        findings,
+      );
       if (different.length === 0) continue;
       findings.checked += 1;
       const reference = referenceOf(scope.attempts, profile);

@@ -3,8 +3,10 @@ import { distinctKeysDistinctEffects } from './distinct-keys.js';
 import { effectsPerKey } from './effects-per-key.js';
 import { stepExpectations } from './expectations.js';
 import { inFlightDuplicates } from './in-flight.js';
+import { keyNotStuck } from './liveness.js';
 import { missingKeyRefused } from './missing-key.js';
 import { outOfOrderFinalState } from './out-of-order.js';
+import { refusalContents } from './refusals.js';
 import { replayIdenticalResponses } from './replay-identical.js';
 import { tenantIsolation } from './tenant-isolation.js';
 import type { Checker } from './types.js';
@@ -19,7 +21,9 @@ export const DEFAULT_CHECKERS = {
   replayIdenticalResponses,
   conflictOnMismatch,
   inFlightDuplicates,
+  keyNotStuck,
   missingKeyRefused,
+  refusalContents,
   tenantIsolation,
   outOfOrderFinalState,
   distinctKeysDistinctEffects,

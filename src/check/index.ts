@@ -31,6 +31,7 @@ export { effectsPerKey } from './effects-per-key.js';
 export { replayIdenticalResponses } from './replay-identical.js';
 export { conflictOnMismatch } from './conflict-on-mismatch.js';
 export { inFlightDuplicates } from './in-flight.js';
+export { keyNotStuck } from './liveness.js';
 export { missingKeyRefused } from './missing-key.js';
 export { tenantIsolation } from './tenant-isolation.js';
 export { outOfOrderFinalState } from './out-of-order.js';

@@ -67,6 +67,25 @@ export function removeAtPath(value: unknown, segments: readonly PathSegment[]): 
   return value;
 }
 
+/**
+ * The one value `segments` point at, or undefined when nothing is there (a wildcard selects
+ * nothing: it names many values).
+ */
+export function selectAtPath(value: unknown, segments: readonly PathSegment[]): unknown {
+  let current: unknown = value;
+  for (const segment of segments) {
+    if (segment.kind === 'any' || current === null || typeof current !== 'object') return undefined;
+    if (segment.kind === 'field') {
+      current = Array.isArray(current)
+        ? undefined
+        : (current as Record<string, unknown>)[segment.name];
+    } else {
+      current = Array.isArray(current) ? (current[segment.index] as unknown) : undefined;
+    }
+  }
+  return current;
+}
+
 export function removeAtPaths(value: unknown, paths: readonly (readonly PathSegment[])[]): unknown {
   return paths.reduce<unknown>((current, segments) => removeAtPath(current, segments), value);
 }

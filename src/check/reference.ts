@@ -11,10 +11,18 @@ import { isServerError, respondedOf, type Responded } from './attempt-outcome.js
  * Must not: pick a response to a `different` payload, or a response that was only "busy".
  */
 export function isReferenceCandidate(responded: Responded, profile: Profile): boolean {
+  if (!isFinalAnswer(responded, profile)) return false;
+  return !isServerError(responded.status) || profile.firstAttempt5xx === 'replay';
+}
+
+/** A response to an `original` attempt that is neither an in-flight refusal nor a 429. */
+export function isFinalAnswer(responded: Responded, profile: Profile): boolean {
   const { status } = responded;
-  if (responded.attempt.invoke.variant !== 'original') return false;
-  if (profile.inFlightStatus.includes(status) || status === 429) return false;
-  return !isServerError(status) || profile.firstAttempt5xx === 'replay';
+  return (
+    responded.attempt.invoke.variant === 'original' &&
+    !profile.inFlightStatus.includes(status) &&
+    status !== 429
+  );
 }
 
 function byCompletion(a: Responded, b: Responded): number {
@@ -45,8 +53,7 @@ export function replaysOf(
     .filter((responded) => responded.attempt !== reference.attempt)
     .filter((responded) => {
       const { status } = responded;
-      if (responded.attempt.invoke.variant !== 'original') return false;
-      if (profile.inFlightStatus.includes(status) || status === 429) return false;
+      if (!isFinalAnswer(responded, profile)) return false;
       if (!isServerError(status) || profile.firstAttempt5xx === 'replay') return true;
       return responded.completion.index > reference.completion.index;
     })

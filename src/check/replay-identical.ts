@@ -6,6 +6,7 @@ import { compareBodies } from './body-compare.js';
 import { curlCommand } from './curl.js';
 import { addAnomaly, defineChecker, type Findings } from './findings.js';
 import { compileJsonPaths, type PathSegment } from './json-path.js';
+import { judgeReExecution } from './re-execute.js';
 import { referenceOf, replaysOf } from './reference.js';
 import { byScope, type Scope } from './scope.js';
 import { capitalize, keyName, listWithMore } from './wording.js';
@@ -16,7 +17,8 @@ import { headerDifferences, replayMarkerProblem } from './replay-headers.js';
  * reference response (see reference.ts): same status, same body bytes (or the same JSON once
  * the profile's ignored paths are removed), same significant headers; and, when the profile
  * names a replay header, every response to an attempt sent after the reference was stored
- * carries it.
+ * carries it. Under `firstAttempt5xx: 're-execute'`, a retry after a 5xx first answer must
+ * not get that 5xx replayed (re-execute.ts).
  *
  * Must not: compare responses to a different payload (conflictOnMismatch does), in-flight
  * refusals or 429s, or count effects.
@@ -120,6 +122,7 @@ export const replayIdenticalResponses = defineChecker(
       );
     }
     for (const scope of byScope(attemptsOf(history))) {
+      judgeReExecution(scope, profile, findings);
       const reference = referenceOf(scope.attempts, profile);
       if (reference === undefined) continue;
       const replays = replaysOf(scope.attempts, reference, profile);

@@ -1,5 +1,4 @@
 import { certify, formatCertificate } from '../certify/certify.js';
-import { profileByName, type ProfileName } from '../scenario/profile.js';
 import type { Output } from './output.js';
 import { parseSafety, parseSeed, type SafetyOptions } from './parse-options.js';
 import { FILE_REPORTERS, reporterOption } from './reporter-option.js';
@@ -20,9 +19,8 @@ export async function certifyCommand(
   options: CertifyCommandOptions,
   output: Output,
 ): Promise<number> {
-  const profile = profileByName(options.profile).name as ProfileName;
   const { certificate, outcome } = await certify({
-    profile,
+    profile: options.profile,
     target: options.target,
     scenario: options.scenario,
     seed: parseSeed(options.seed),

@@ -10,13 +10,14 @@ import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
 import { reporterOption } from './reporter-option.js';
 import { exitCodeOf } from './run-command.js';
-import { parseDuration, parseSeed, parseWholeNumber } from './parse-options.js';
+import { parseDuration, parseRepeat, parseSeed, parseWholeNumber } from './parse-options.js';
 
 export interface DemoCommandOptions {
   readonly serve?: boolean;
   readonly https?: boolean;
   readonly recordArrivals?: boolean;
   readonly seed?: string;
+  readonly repeat?: string;
   readonly reportDir?: string;
   readonly reporter?: string;
   readonly flaw?: string;
@@ -54,6 +55,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
       : parseWholeNumber('--processing-ms', options.processingMs, 0, 600_000);
   const reporters = reporterOption(options.reporter, DEFAULT_REPORTERS);
   const seed = parseSeed(options.seed);
+  const repeat = parseRepeat(options.repeat);
   const stopAfterMs =
     options.stopAfter === undefined ? undefined : parseDuration('--stop-after', options.stopAfter);
   if (options.https === true && options.serve !== true) {
@@ -115,13 +117,16 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
         target: stack.target.url,
         toxiproxyUrl: stack.toxiproxy.url,
         seed,
+        repeat,
         reportDir: options.reportDir,
         reporters,
         out: output.result,
         err: output.error,
         interactive: process.stderr.isTTY,
         replayCommand: (suiteSeed) =>
-          `idemproof demo${flaw === 'none' ? '' : ` --flaw ${flaw}`} --seed ${suiteSeed}`,
+          `idemproof demo${flaw === 'none' ? '' : ` --flaw ${flaw}`} --seed ${suiteSeed}${
+            repeat === undefined || repeat === 1 ? '' : ` --repeat ${repeat}`
+          }`,
       });
       exitCode = exitCodeOf(outcome);
     }

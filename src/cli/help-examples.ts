@@ -42,6 +42,8 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'idemproof certify --profile default --target http://127.0.0.1:3000',
     "# an adapter against the IETF draft, with your scenario's endpoint and effect probe",
     'idemproof certify --profile ietf --target http://127.0.0.1:8080 --scenario my-api.yaml',
+    '# against a profile file (422, keys optional, no replay marker): see profiles/',
+    'idemproof certify --profile profiles/powertools.yaml --target http://127.0.0.1:8080 --scenario my-api.yaml',
   ],
   validate: [
     '# check scenario files and folders without sending anything',

@@ -1,4 +1,5 @@
 import { IdemproofError } from '../errors.js';
+import { MAX_REPEAT } from '../plan/repeat.js';
 import type { TrafficLimits } from '../run/gate.js';
 import type { BlastRadiusOptions } from '../run/run.js';
 
@@ -40,6 +41,14 @@ export const MAX_SEED = 2 ** 31 - 1;
 /** `--seed`, or undefined when not given (a random seed is drawn and printed). */
 export function parseSeed(value: string | undefined): number | undefined {
   return value === undefined ? undefined : parseWholeNumber('--seed', value, 0, MAX_SEED);
+}
+
+/** `--repeat N`: how many times the plan runs, 1 to MAX_REPEAT. */
+export const REPEAT_FLAGS = '--repeat <n>';
+export const REPEAT_HELP = `run the plan n times (1 to ${MAX_REPEAT}), each with fresh keys; defects are reported with how often they reproduced`;
+
+export function parseRepeat(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseWholeNumber('--repeat', value, 1, MAX_REPEAT);
 }
 
 /** The blast-radius options shared by `run` and `explore`. */

@@ -14,8 +14,9 @@ import { reportCommand, type ReportCommandOptions } from './report-command.js';
 import { setupCommand } from './setup-command.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
 import { exploreCommand, type ExploreCommandOptions } from './explore-command.js';
-import { scenarioJsonSchema } from '../scenario/json-schema.js';
+import { profileJsonSchema, scenarioJsonSchema } from '../scenario/json-schema.js';
 import { PROFILE_NAMES } from '../scenario/profile.js';
+import { REPEAT_FLAGS, REPEAT_HELP } from './parse-options.js';
 
 /** Blast-radius options, on every command that sends traffic. */
 function withSafetyOptions(command: Command): Command {
@@ -69,7 +70,10 @@ export function createProgram(
     )
     .argument('<scenarios...>', 'scenario files (.yaml, .yml, .ts, .js) or folders of them')
     .option('--target <url>', "override every scenario's target base URL")
-    .option('--profile <name>', `override every scenario's profile (${PROFILE_NAMES.join(', ')})`)
+    .option(
+      '--profile <name|file>',
+      `every scenario's profile: ${PROFILE_NAMES.join(', ')} or a profile file (.yaml, .json); the scenario's overrides win`,
+    )
     .option('--seed <n>', 'seed of the plan (lanes, generated values); printed in every report')
     .option('--report-dir <dir>', 'folder that receives <run-id>/', 'reports')
     .option(
@@ -84,6 +88,7 @@ export function createProgram(
       '--shard <i/n>',
       'run every n-th pattern only, as machine i of n; join the folders with `idemproof report merge`',
     )
+    .option(REPEAT_FLAGS, REPEAT_HELP)
     .action(async (paths: string[], options: RunCommandOptions) => {
       setExitCode(await runCommand(paths, options, output));
     });
@@ -94,7 +99,10 @@ export function createProgram(
     )
     .argument('<scenario>', 'a scenario file: its target, key, payload, tenants and effect probe')
     .option('--target <url>', "override the scenario's target base URL")
-    .option('--profile <name>', `override the scenario's profile (${PROFILE_NAMES.join(', ')})`)
+    .option(
+      '--profile <name|file>',
+      `the scenario's profile: ${PROFILE_NAMES.join(', ')} or a profile file (.yaml, .json); the scenario's overrides win`,
+    )
     .option('--runs <n>', 'schedules to try', '100')
     .option('--time-budget <duration>', 'stop trying new schedules after this long', '60s')
     .option('--seed <n>', 'seed of the generator')
@@ -132,8 +140,8 @@ export function createProgram(
       "run a profile's conformance suite against a target and write a certificate: each requirement of the profile, holds / violated / unknown, with the evidence",
     )
     .requiredOption(
-      '--profile <name>',
-      `the profile to certify against (${PROFILE_NAMES.join(', ')})`,
+      '--profile <name|file>',
+      `the profile to certify against: ${PROFILE_NAMES.join(', ')} or a profile file (.yaml, .json)`,
     )
     .requiredOption('--target <url>', 'the API under test')
     .option(
@@ -181,9 +189,11 @@ export function createProgram(
 
   program
     .command('schema')
-    .description('print the JSON Schema of scenario files (for editors)')
-    .action(() => {
-      output.result(JSON.stringify(scenarioJsonSchema(), null, 2));
+    .description('print the JSON Schema of scenario files, or of profile files (for editors)')
+    .option('--profile', 'the JSON Schema of profile files (--profile ./acme.yaml) instead')
+    .action((options: { profile?: boolean }) => {
+      const schema = options.profile === true ? profileJsonSchema() : scenarioJsonSchema();
+      output.result(JSON.stringify(schema, null, 2));
     });
 
   program
@@ -225,6 +235,7 @@ export function createProgram(
       'the demo target records when each keyed request arrived (GET /arrivals?idempotency_key=K)',
     )
     .option('--seed <n>', 'seed of the suite plan')
+    .option(REPEAT_FLAGS, REPEAT_HELP)
     .option('--report-dir <dir>', 'folder that receives <run-id>/', 'reports')
     .option(
       '--reporter <list>',

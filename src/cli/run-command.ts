@@ -3,7 +3,7 @@ import { parseShard } from '../run/shard.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
 import { reporterOption } from './reporter-option.js';
-import { parseSafety, parseSeed, type SafetyOptions } from './parse-options.js';
+import { parseRepeat, parseSafety, parseSeed, type SafetyOptions } from './parse-options.js';
 
 export interface RunCommandOptions extends SafetyOptions {
   readonly target?: string;
@@ -13,6 +13,7 @@ export interface RunCommandOptions extends SafetyOptions {
   readonly reporter?: string;
   readonly toxiproxy?: string;
   readonly shard?: string;
+  readonly repeat?: string;
 }
 
 export { parseReporters } from './reporter-option.js';
@@ -58,6 +59,7 @@ export async function runCommand(
     target: options.target,
     profile: options.profile,
     seed: parseSeed(options.seed),
+    repeat: parseRepeat(options.repeat),
     reportDir: options.reportDir,
     reporters: runReporters(options.reporter),
     toxiproxyUrl: options.toxiproxy,

@@ -21,7 +21,8 @@ import {
  * an `application/x-www-form-urlencoded` body with Stripe's nested brackets
  * (`metadata[order_id]=6735`), the `Idempotency-Key` is optional (a request without one is
  * processed), replays carry `Idempotent-Replayed: true`, a key reused with another request is
- * refused with 400 and a duplicate in flight with 409, as `{error: {type, message}}`.
+ * refused with 400 and a duplicate in flight with 409 (code `idempotency_key_in_use`), as
+ * `{error: {type, code, message}}`.
  * `/v1/echo/…` takes any method and any body and fingerprints all of it (method, path, query,
  * significant headers, body bytes): the endpoint mismatch tests of every encoding aim at.
  * `GET /v1/charges?idempotency_key=K` (or `?marker=M`) lists effects for probes; a key on it
@@ -55,11 +56,11 @@ interface ChargeRow {
   created_at: Date;
 }
 
-function stripeError(status: number, type: string, message: string): StoredResponse {
+function stripeError(status: number, type: string, message: string, code?: string): StoredResponse {
   return {
     status,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: { type, message } }),
+    body: JSON.stringify({ error: { type, ...(code === undefined ? {} : { code }), message } }),
   };
 }
 
@@ -358,6 +359,7 @@ export async function chargesRoute(
           409,
           'idempotency_error',
           'There is currently another in-progress request using this Idempotent Key.',
+          'idempotency_key_in_use',
         ),
         headers: { 'content-type': 'application/json', ...error.headers },
       });

@@ -26,6 +26,18 @@ export const FLAWS = {
   'release-on-disconnect':
     'frees the key when the client disconnects during processing, although the payment ' +
     'provider was already called: the retry after a client timeout charges again',
+  'missing-retry-after':
+    'refuses a duplicate in flight with 409 but no Retry-After: the client is told to retry ' +
+    'later without being told when, so it hammers the API or gives up',
+  'stuck-after-abort':
+    'abandons the work when the client disconnects mid-request but never frees the key (and ' +
+    'never takes over an old reservation): the key answers 409 in progress forever',
+  '500-then-409':
+    'a naive store that leaves the key reserved when the work fails: the first attempt answers ' +
+    '500 and every retry 409 in progress, forever',
+  'trusted-client-header':
+    'trusts a client-supplied X-Idempotency-Status: processing header as "another worker has ' +
+    'this key": the request waits for a result that never comes and the key is poisoned',
 } as const;
 
 export type FlawName = keyof typeof FLAWS;

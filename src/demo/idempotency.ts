@@ -52,6 +52,10 @@ export interface GuardContext {
   readonly clientGone: () => boolean;
   /** This request's simulated provider time (the setting, or the request's own). */
   readonly processingMs: number;
+  /** The simulated provider call fails with a 500 (`Demo-Provider-Fail: true`). */
+  readonly providerFails?: boolean;
+  /** The client's own X-Idempotency-Status header, which only `trusted-client-header` reads. */
+  readonly clientStatus?: string | undefined;
 }
 
 interface KeyRow {
@@ -98,12 +102,12 @@ export const REFUSAL_TITLES = {
   mismatch: 'Idempotency-Key reused',
 } as const;
 
-const inFlight = (): HttpProblem =>
+const inFlight = (flaw: Flaw): HttpProblem =>
   new HttpProblem(
     409,
     REFUSAL_TITLES.inFlight,
     'a request with this Idempotency-Key is still being processed; retry later with the same key',
-    { 'retry-after': '1' },
+    flaw === 'missing-retry-after' ? {} : { 'retry-after': '1' },
   );
 
 const mismatch = (): HttpProblem =>
@@ -135,13 +139,14 @@ async function executeInTransaction(
   finish?: (db: pg.PoolClient, response: StoredResponse) => Promise<boolean>,
 ): Promise<StoredResponse> {
   await sleep(context.processingMs);
+  if (context.providerFails === true) throw providerFailed();
   const db = await context.pool.connect();
   try {
     await db.query('BEGIN');
     const response = await operation.execute(db);
     if (finish !== undefined && !(await finish(db, response))) {
       await db.query('ROLLBACK');
-      throw inFlight();
+      throw inFlight(context.settings.flaw);
     }
     await db.query('COMMIT');
     operation.afterCommit?.();
@@ -187,10 +192,12 @@ async function reserveThenExecute(
         fingerprint,
         token,
         effectiveTtlMs(settings),
-        settings.lockTimeoutMs,
+        NAIVE_STORES.includes(settings.flaw) ? NEVER_MS : settings.lockTimeoutMs,
       ],
     );
     if (reserved.rows[0]?.lock_token === token) {
+      if (settings.flaw === 'trusted-client-header' && context.clientStatus === 'processing')
+        await waitForAnotherWorker(context);
       return {
         response: await executeReserved(context, scope, request.key, token, operation),
         replayed: false,
@@ -204,14 +211,48 @@ async function reserveThenExecute(
     const row = existing.rows[0];
     if (row === undefined) continue; // released between our two statements: try again
     if (row.fingerprint !== fingerprint && settings.flaw !== 'no-payload-check') throw mismatch();
-    if (row.state === 'in_progress') throw inFlight();
+    if (row.state === 'in_progress') throw inFlight(settings.flaw);
     if (settings.flaw === 'regenerated-replay') {
       const regenerated = await operation.regenerate(pool);
       if (regenerated !== undefined) return { response: regenerated, replayed: true };
     }
     return { response: storedResponseOf(row), replayed: true };
   }
-  throw inFlight();
+  throw inFlight(settings.flaw);
+}
+
+const providerFailed = (): HttpProblem =>
+  new HttpProblem(
+    500,
+    'Payment provider failed',
+    'the payment provider failed (Demo-Provider-Fail); nothing was charged, retry with the same key',
+  );
+
+/** The flaws whose naive store never takes over an abandoned reservation. */
+const NAIVE_STORES: readonly Flaw[] = [
+  'stuck-after-abort',
+  '500-then-409',
+  'trusted-client-header',
+];
+/** Ten years: a reservation that is never taken over. */
+const NEVER_MS = 10 * 365 * 24 * 60 * 60 * 1000;
+
+/** A request whose work was dropped with its key still reserved (stuck-after-abort). */
+class KeyAbandoned extends HttpProblem {
+  constructor() {
+    super(499, 'Client closed request', 'the client went away; the work was dropped');
+  }
+}
+
+/**
+ * trusted-client-header: the layer believes the client's header that another worker has the
+ * key, and waits for that worker's result, which never comes, until the client gives up
+ * (at most a minute, so the demo never holds a request forever).
+ */
+async function waitForAnotherWorker(context: GuardContext): Promise<never> {
+  const until = Date.now() + 60_000;
+  while (!context.clientGone() && Date.now() < until) await sleep(50);
+  throw new KeyAbandoned();
 }
 
 /** Frees a reservation, only if it is still ours. */
@@ -229,6 +270,7 @@ async function executeReserved(
   const release = (): Promise<unknown> => pool.query(RELEASE_RESERVATION, [scope, key, token]);
   try {
     return await executeInTransaction(context, operation, async (db, response) => {
+      if (settings.flaw === 'stuck-after-abort' && context.clientGone()) throw new KeyAbandoned();
       if (settings.flaw === 'release-on-disconnect' && context.clientGone()) {
         // The mistake: the client is gone, so the key is freed for its retry, but the
         // payment provider has already been called and the effect is committed below.
@@ -244,7 +286,9 @@ async function executeReserved(
       return completed.rowCount === 1;
     });
   } catch (error) {
-    await release().catch(() => undefined);
+    // The mistakes: an abandoned request, or any failure of a naive store, keeps the key.
+    const keep = error instanceof KeyAbandoned || settings.flaw === '500-then-409';
+    if (!keep) await release().catch(() => undefined);
     throw error;
   }
 }

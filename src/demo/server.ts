@@ -228,6 +228,8 @@ async function handle(
     const routed = await route(context, request, url, {
       clientGone: () => clientGone,
       processingMs: providerDelayOf(request, context.settings.processingMs),
+      providerFails: request.headers['demo-provider-fail'] === 'true',
+      clientStatus: headerOf(request, 'x-idempotency-status'),
     });
     if (routed.replayed) {
       send(response, routed.response, { 'idempotent-replayed': 'true' });
@@ -255,6 +257,15 @@ async function handle(
 interface RequestSignals {
   readonly clientGone: () => boolean;
   readonly processingMs: number;
+  /** `Demo-Provider-Fail: true`: this request's simulated provider call fails with a 500. */
+  readonly providerFails: boolean;
+  /** The client's X-Idempotency-Status header (only the trusted-client-header flaw reads it). */
+  readonly clientStatus: string | undefined;
+}
+
+function headerOf(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import { createEffectProbe } from '../probe/probes.js';
 import { startToxiproxy } from '../provision/toxiproxy-start.js';
 import { createReporters, multiplexReporters } from '../report/registry.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
+import { loadProfileOption, overrideNotice } from '../scenario/profile-file.js';
 import type { LaneName } from '../scenario/schema.js';
 import { executePattern } from '../run/execute.js';
 import { redactorFor } from '../run/redaction.js';
@@ -128,7 +129,12 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       `${options.scenario}: no scenario in the file`,
     );
   const { scenario } = loaded;
-  const profile = resolveProfile(loaded, options.profile);
+  const profile = resolveProfile(
+    loaded,
+    options.profile === undefined ? undefined : await loadProfileOption(options.profile),
+  );
+  const notice = options.profile === undefined ? undefined : overrideNotice(scenario.name, profile);
+  if (notice !== undefined) options.err(`idemproof: ${notice}`);
   const tenants = Object.keys(scenario.target.tenants);
   const shape: ScheduleShape = {
     ...DEFAULT_SHAPE,

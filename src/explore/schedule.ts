@@ -40,18 +40,40 @@ export interface ScheduleShape {
 }
 
 /**
- * Every choice shrinks toward the simplest value: no tenant, the original payload, the first
- * lane (clean), no delay, one request per step, fewer steps.
+ * The values each choice of a request may take, simplest first: fast-check shrinks a choice
+ * to its first value. Tenants: the first declared tenant, then the others, then none (no
+ * tenant headers); lanes: clean first; payload: the original (drawn three times in four).
+ */
+export interface ScheduleChoices {
+  readonly tenants: readonly (number | null)[];
+  readonly lanes: readonly LaneName[];
+  readonly variants: readonly PayloadVariant[];
+}
+
+export function scheduleChoices(shape: ScheduleShape): ScheduleChoices {
+  const tenants = Array.from({ length: Math.max(0, shape.tenants) }, (_none, index) => index);
+  const lanes = shape.lanes.includes('clean')
+    ? ['clean' as const, ...shape.lanes.filter((lane) => lane !== 'clean')]
+    : [...shape.lanes];
+  return {
+    tenants: [...tenants, null],
+    lanes,
+    variants: ['original', 'original', 'original', 'different'],
+  };
+}
+
+/**
+ * Every choice is a plain value fast-check can shrink on its own, even in a schedule it did
+ * not generate (one the removals below produced): the key toward A, the tenant, payload and
+ * lane toward their first choice, delays toward 0, bursts and schedules toward fewer requests.
  */
 export function scheduleArbitrary(shape: ScheduleShape): fc.Arbitrary<Schedule> {
+  const choices = scheduleChoices(shape);
   const request: fc.Arbitrary<ScheduledRequest> = fc.record({
     key: fc.integer({ min: 0, max: Math.max(0, shape.keys - 1) }),
-    tenant: fc.integer({ min: 0, max: shape.tenants }).map((n) => (n === 0 ? null : n - 1)),
-    // Three in four requests send the original payload.
-    variant: fc
-      .integer({ min: 0, max: 3 })
-      .map((n): PayloadVariant => (n < 3 ? 'original' : 'different')),
-    lane: fc.constantFrom(...shape.lanes),
+    tenant: fc.constantFrom(...choices.tenants),
+    variant: fc.constantFrom(...choices.variants),
+    lane: fc.constantFrom(...choices.lanes),
   });
   const step = fc.record({
     // Half the steps follow at once; the others after up to maxDelayMs.
@@ -60,6 +82,7 @@ export function scheduleArbitrary(shape: ScheduleShape): fc.Arbitrary<Schedule> 
   });
   return new RemovalsFirst(
     fc.record({ steps: fc.array(step, { minLength: 1, maxLength: shape.maxSteps }) }),
+    choices,
   );
 }
 
@@ -67,10 +90,15 @@ export function scheduleArbitrary(shape: ScheduleShape): fc.Arbitrary<Schedule> 
  * fast-check shrinks arrays from the front and never drops a trailing element, so a schedule
  * would keep steps that do not matter. This wrapper first offers the schedule without each
  * step, without each request of a burst, with each burst sent one request after another, and
- * with each delay at 0, then fast-check's own shrinks. The order is fixed, so a seed and path still replay one exact schedule.
+ * with each delay at 0; then the whole schedule made simpler in one dimension at a time (see
+ * simplificationCandidates); then fast-check's own shrinks, one choice of one request at a
+ * time. The order is fixed, so a seed and path still replay one exact schedule.
  */
 class RemovalsFirst extends fc.Arbitrary<Schedule> {
-  constructor(private readonly inner: fc.Arbitrary<Schedule>) {
+  constructor(
+    private readonly inner: fc.Arbitrary<Schedule>,
+    private readonly choices: ScheduleChoices,
+  ) {
     super();
   }
 
@@ -84,7 +112,9 @@ class RemovalsFirst extends fc.Arbitrary<Schedule> {
 
   shrink(value: Schedule, context: unknown): fc.Stream<fc.Value<Schedule>> {
     const removals = fc.Stream.of(
-      ...removalCandidates(value).map((candidate) => new fc.Value(candidate, undefined)),
+      ...[...removalCandidates(value), ...simplificationCandidates(value, this.choices)].map(
+        (candidate) => new fc.Value(candidate, undefined),
+      ),
     );
     const own =
       context !== undefined || this.inner.canShrinkWithoutContext(value)
@@ -92,6 +122,75 @@ class RemovalsFirst extends fc.Arbitrary<Schedule> {
         : fc.Stream.nil<fc.Value<Schedule>>();
     return removals.join(own);
   }
+}
+
+/** Every request of the schedule rewritten by `change`. */
+function mapRequests(
+  schedule: Schedule,
+  change: (request: ScheduledRequest) => ScheduledRequest,
+): Schedule {
+  return {
+    steps: schedule.steps.map((step) => ({
+      delayMs: step.delayMs,
+      requests: step.requests.map(change),
+    })),
+  };
+}
+
+/** The value `names` gives `value`, or `value` itself (a name may be null: no tenant). */
+function renamed<T>(names: Map<T, T> | undefined, value: T): T {
+  return names?.has(value) === true ? (names.get(value) as T) : value;
+}
+
+/**
+ * Values renamed in order of first use onto `targets`, so the first value used becomes the
+ * simplest target and equal values stay equal: keys A and B used as "B, B, A" become "A, A, B".
+ */
+function relabel<T>(used: readonly T[], targets: readonly T[]): Map<T, T> | undefined {
+  const distinct = [...new Set(used)];
+  if (distinct.length > targets.length) return undefined;
+  return new Map(distinct.map((value, index) => [value, targets[index] as T]));
+}
+
+/**
+ * The whole schedule made simpler in one dimension at once, which shrinking one request at a
+ * time cannot do when requests must agree (two requests racing on one key and tenant): every
+ * request on the first lane, with the original payload, as the first tenant, on key A; tenants
+ * and keys renamed in order of first use (keeping which requests share them); every delay 0.
+ * Only candidates that differ from the schedule are offered.
+ */
+export function simplificationCandidates(schedule: Schedule, choices: ScheduleChoices): Schedule[] {
+  const requests = schedule.steps.flatMap((step) => step.requests);
+  const keys = requests.map((request) => request.key);
+  const keyNames = relabel(
+    keys,
+    keys.map((_key, index) => index),
+  );
+  const tenantNames = relabel(
+    requests.map((request) => request.tenant),
+    choices.tenants,
+  );
+  const [lane = 'clean'] = choices.lanes;
+  const [tenant = null] = choices.tenants;
+  const candidates: Schedule[] = [
+    mapRequests(schedule, (request) => ({ ...request, lane })),
+    mapRequests(schedule, (request) => ({ ...request, variant: 'original' })),
+    mapRequests(schedule, (request) => ({ ...request, tenant })),
+    mapRequests(schedule, (request) => ({
+      ...request,
+      tenant: renamed(tenantNames, request.tenant),
+    })),
+    mapRequests(schedule, (request) => ({ ...request, key: 0 })),
+    mapRequests(schedule, (request) => ({ ...request, key: renamed(keyNames, request.key) })),
+    { steps: schedule.steps.map((step) => ({ ...step, delayMs: 0 })) },
+  ];
+  const seen = new Set([JSON.stringify(schedule)]);
+  return candidates.filter((candidate) => {
+    const text = JSON.stringify(candidate);
+    if (seen.has(text)) return false;
+    seen.add(text);
+    return true;
+  });
 }
 
 export function removalCandidates(schedule: Schedule): Schedule[] {

@@ -5,6 +5,7 @@ import type { StepExpectation } from './expectations.js';
 import type { Random } from './random.js';
 import type {
   BurstRelease,
+  FollowUpStep,
   Operation,
   PatternPlan,
   RequestOverride,
@@ -40,6 +41,28 @@ export interface SendOptions {
   readonly afterRetention?: boolean;
   /** Changes to the request for this attempt only. */
   readonly override?: RequestOverride;
+}
+
+/** The longest a liveness follow-up sends; it gives up once the timeout has been judged. */
+const FOLLOW_UP_MAX_ATTEMPTS = 20;
+
+/**
+ * A follow-up that waits the profile's in-progress timeout plus a margin (a fifth of it, at
+ * least 1 s), asking every fifth of it (at least 250 ms apart); none without a timeout.
+ */
+export function followUpStep(profile: Profile, send: SendStep): FollowUpStep | undefined {
+  const timeoutMs = profile.inProgressTimeoutMs;
+  if (timeoutMs === null) return undefined;
+  const intervalMs = Math.max(250, Math.round(timeoutMs / 5));
+  const waitMs = timeoutMs + Math.max(1000, Math.round(timeoutMs / 5));
+  return {
+    kind: 'follow-up',
+    send,
+    inFlightStatus: profile.inFlightStatus,
+    waitMs,
+    intervalMs,
+    maxAttempts: Math.min(FOLLOW_UP_MAX_ATTEMPTS, Math.ceil(waitMs / intervalMs) + 2),
+  };
 }
 
 /**
@@ -176,6 +199,17 @@ export class PatternBuilder {
 
   join(): this {
     this.steps.push({ kind: 'join' });
+    return this;
+  }
+
+  /**
+   * After an operation's planned attempts: if its key is still answering in progress (or the
+   * last outcome is unknown), retry it on the clean lane until the profile's
+   * inProgressTimeoutMs has passed, so the keyNotStuck checker can judge it (followUpStep).
+   */
+  followUp(op: number): this {
+    const step = followUpStep(this.context.profile, this.sendStep(op, { label: 'follow-up' }));
+    if (step !== undefined) this.steps.push(step);
     return this;
   }
 

@@ -84,7 +84,24 @@ export type Step =
       readonly tenant: string | null;
       readonly label: string;
     }
-  | HookStepRun;
+  | HookStepRun
+  | FollowUpStep;
+
+/**
+ * A liveness follow-up after an operation's planned attempts. Only when the latest answer was
+ * in progress (one of `inFlightStatus`) or unknown, `send` (same key and payload, clean lane)
+ * is sent again every `intervalMs` until the answer is something else, or until an attempt
+ * started `waitMs` after the last attempt that may hold the key (one not refused as in
+ * progress) started; at most `maxAttempts` sends. A key that is not in progress costs nothing.
+ */
+export interface FollowUpStep {
+  readonly kind: 'follow-up';
+  readonly send: SendStep;
+  readonly inFlightStatus: readonly number[];
+  readonly waitMs: number;
+  readonly intervalMs: number;
+  readonly maxAttempts: number;
+}
 
 /**
  * The scenario's hook requests of one phase (`hooks.reset` before the pattern, per-key setup

@@ -1,4 +1,4 @@
-import { parseJsonPath } from '../check/json-path.js';
+import { parseJsonPath, selectAtPath } from '../check/json-path.js';
 
 /**
  * Selects the value at a JSON path (`$`, `.name`, `['name']`, `["name"]`, `[0]`; the same
@@ -11,20 +11,9 @@ export function selectJsonPath(value: unknown, path: string): unknown {
       `JSON path '${path}' is not understood: use $, .name, ['name'] and [0], e.g. $.data[0].id`,
     );
   }
-  let current: unknown = value;
-  for (const segment of segments) {
-    if (segment.kind === 'any')
-      throw new Error(`JSON path '${path}': wildcards cannot select one value`);
-    if (current === null || typeof current !== 'object') return undefined;
-    if (segment.kind === 'field') {
-      current = Array.isArray(current)
-        ? undefined
-        : (current as Record<string, unknown>)[segment.name];
-    } else {
-      current = Array.isArray(current) ? (current[segment.index] as unknown) : undefined;
-    }
-  }
-  return current;
+  if (segments.some((segment) => segment.kind === 'any'))
+    throw new Error(`JSON path '${path}': wildcards cannot select one value`);
+  return selectAtPath(value, segments);
 }
 
 /** A count from a JSON document: the number at `path`, or the length of the array there. */

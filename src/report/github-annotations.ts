@@ -1,40 +1,76 @@
 import { join } from 'node:path';
-import type { Anomaly, CheckResult } from '../check/types.js';
+import type { RunDefect } from '../check/defects.js';
+import type { CheckResult } from '../check/types.js';
+import {
+  firstScenario,
+  othersLine,
+  reproducedLine,
+  runDefects,
+  scenariosText,
+  showingOrder,
+} from './defect-view.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 import { clip, showControls } from './printable.js';
 import { checkStatus, plural, verdictOf } from './verdict.js';
 
 /**
- * The `::error` and `::warning` workflow commands of the GitHub reporter: one per violation,
- * escaped by GitHub's rules, capped so a storm of violations cannot flood the log.
+ * The `::error` and `::warning` workflow commands of the GitHub reporter: one per defect
+ * (grouped violations), escaped by GitHub's rules, capped so a storm of defects cannot flood
+ * the log.
  */
 
-/** Violations listed in the summary, and `::error` annotations, before "and N more". */
+/** Defects listed in the summary, and `::error` annotations, before "and N more". */
 export const SHOWN_VIOLATIONS = 50;
 /** Characters of one field (a message, an expected or actual value) shown. */
 export const FIELD_CHARS = 1000;
 
-/** A violated check's anomaly, or the check alone when it recorded none. */
+/** A defect of a violated check, or the check alone when it recorded no anomaly. */
 export interface Violation {
   readonly scenario: ScenarioResult;
   readonly check: CheckResult;
-  readonly anomaly: Anomaly | undefined;
+  readonly defect: RunDefect | undefined;
 }
 
-/** Every violation: the first of each violated check, then the rest, so a cap hides no check. */
+/**
+ * The violated checks that recorded no anomaly, then every defect of the run (with the scenario
+ * and check of its first violation), so a cap hides no check.
+ */
 export function violationsOf(result: RunResult): Violation[] {
-  const firsts: Violation[] = [];
-  const rest: Violation[] = [];
+  const violations: Violation[] = [];
   for (const scenario of result.scenarios) {
     for (const check of scenario.checks) {
-      if (checkStatus(check) !== 'fail') continue;
-      if (check.anomalies.length === 0) firsts.push({ scenario, check, anomaly: undefined });
-      check.anomalies.forEach((anomaly, index) =>
-        (index === 0 ? firsts : rest).push({ scenario, check, anomaly }),
-      );
+      if (checkStatus(check) === 'fail' && check.anomalies.length === 0)
+        violations.push({ scenario, check, defect: undefined });
     }
   }
-  return [...firsts, ...rest];
+  for (const defect of showingOrder(runDefects(result))) {
+    const scenario = firstScenario(result, defect);
+    const check = scenario?.checks.find((one) => one.checker === defect.signature.checker);
+    if (scenario !== undefined && check !== undefined) violations.push({ scenario, check, defect });
+  }
+  return violations;
+}
+
+/** The lines that tell a defect: title and count, reproduction, first violation, the others. */
+export function defectSummaryLines(result: RunResult, defect: RunDefect): string[] {
+  const anomaly = defect.first;
+  const reproduced = reproducedLine(result, defect);
+  const others = othersLine(defect);
+  return [
+    `${defect.title} · ${plural(defect.count, 'violation')} ${scenariosText(defect)}`,
+    ...(reproduced === undefined ? [] : [reproduced]),
+    anomaly.message,
+    [
+      anomaly.kind,
+      anomaly.key === null ? 'no key' : `key ${anomaly.key}`,
+      anomaly.tenant === null ? null : `tenant ${anomaly.tenant}`,
+    ]
+      .filter((part) => part !== null)
+      .join(' · '),
+    `expected: ${anomaly.expected}`,
+    `actual: ${anomaly.actual}`,
+    ...(others === undefined ? [] : [others]),
+  ];
 }
 
 export function noAnomaly(check: CheckResult): string {
@@ -70,22 +106,8 @@ function workflowCommand(
   return `::${command}${props === '' ? '' : ` ${props}`}::${escapeCommandData(message)}`;
 }
 
-function violationAnnotation({ scenario, check, anomaly }: Violation): string {
-  const lines =
-    anomaly === undefined
-      ? [noAnomaly(check)]
-      : [
-          anomaly.message,
-          [
-            anomaly.kind,
-            anomaly.key === null ? 'no key' : `key ${anomaly.key}`,
-            anomaly.tenant === null ? null : `tenant ${anomaly.tenant}`,
-          ]
-            .filter((part) => part !== null)
-            .join(' · '),
-          `expected: ${anomaly.expected}`,
-          `actual: ${anomaly.actual}`,
-        ];
+function violationAnnotation(result: RunResult, { scenario, check, defect }: Violation): string {
+  const lines = defect === undefined ? [noAnomaly(check)] : defectSummaryLines(result, defect);
   return workflowCommand(
     'error',
     { file: scenario.file, title: `${scenario.name} · ${check.checker}` },
@@ -95,7 +117,7 @@ function violationAnnotation({ scenario, check, anomaly }: Violation): string {
 
 /**
  * The workflow commands for a run: a `::warning` when the verdict is unknown or the run was cut
- * short, then one `::error` per violation, at most `max`, then one saying how many more.
+ * short, then one `::error` per defect, at most `max`, then one saying how many more.
  */
 export function githubAnnotations(
   result: RunResult,
@@ -110,14 +132,16 @@ export function githubAnnotations(
     );
   }
   const violations = violationsOf(result);
-  lines.push(...violations.slice(0, max).map(violationAnnotation));
+  lines.push(
+    ...violations.slice(0, max).map((violation) => violationAnnotation(result, violation)),
+  );
   if (violations.length > max) {
     lines.push(
       workflowCommand(
         'error',
         { title: 'idemproof' },
         visible(
-          `${plural(violations.length - max, 'more violation')} not annotated; every one is in the report: ${join(reportDir, 'index.html')}`,
+          `${plural(violations.length - max, 'more defect')} not annotated; every one is in the report: ${join(reportDir, 'index.html')}`,
         ),
       ),
     );

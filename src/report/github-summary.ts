@@ -2,6 +2,13 @@ import { appendFile, stat } from 'node:fs/promises';
 import type { CheckResult } from '../check/types.js';
 import { IdemproofError } from '../errors.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
+import {
+  defectCountText,
+  heldLine,
+  othersLine,
+  reproducedLine,
+  scenariosText,
+} from './defect-view.js';
 import { clip, showControls } from './printable.js';
 import {
   checkerNames,
@@ -21,7 +28,7 @@ import {
 } from './github-annotations.js';
 
 /**
- * The Markdown step summary of the GitHub reporter: verdict, scenarios × checks, violations,
+ * The Markdown step summary of the GitHub reporter: verdict, scenarios × checks, defects,
  * undecided checks, seed, replay command and report folder, escaped so nothing from the target
  * starts a Markdown construct or an HTML tag, and cut to fit GitHub's limit.
  */
@@ -79,20 +86,29 @@ function tableRows(scenarios: readonly ScenarioResult[]): string[] {
   return rows;
 }
 
-function violationBlock({ scenario, check, anomaly }: Violation, position: number): string {
-  const title = `\n**${position}. ${markdownText(scenario.name, 100)} · ${markdownText(check.checker, 60)}**\n\n`;
-  if (anomaly === undefined) return `${title}- ${markdownText(noAnomaly(check))}\n`;
+function violationBlock(
+  result: RunResult,
+  { scenario, check, defect }: Violation,
+  position: number,
+): string {
+  const head = `\n**${position}. ${markdownText(scenario.name, 100)} · ${markdownText(check.checker, 60)}`;
+  if (defect === undefined) return `${head}**\n\n- ${markdownText(noAnomaly(check))}\n`;
+  const anomaly = defect.first;
   const where = [
     markdownText(anomaly.kind, 80),
     anomaly.key === null ? 'no key' : `key ${markdownCode(clip(anomaly.key, 200))}`,
     anomaly.tenant === null ? null : `tenant ${markdownCode(clip(anomaly.tenant, 200))}`,
   ].filter((part) => part !== null);
+  const reproduced = reproducedLine(result, defect);
+  const others = othersLine(defect, 10);
   return [
-    title,
-    `- ${where.join(' · ')}\n`,
+    `${head}: ${markdownText(defect.title, 200)}** · ${plural(defect.count, 'violation')} ${markdownText(scenariosText(defect), 300)}\n\n`,
+    reproduced === undefined ? '' : `- **${markdownText(reproduced)}**\n`,
+    `- first: ${where.join(' · ')}\n`,
     `- ${markdownText(anomaly.message)}\n`,
     `- **expected:** ${markdownText(anomaly.expected)}\n`,
     `- **actual:** ${markdownText(anomaly.actual)}\n`,
+    others === undefined ? '' : `- ${markdownText(others)}\n`,
   ].join('');
 }
 
@@ -143,11 +159,14 @@ function summaryParts(result: RunResult, reportDir: string): SummaryParts {
   const violations = violationsOf(result);
   const shown = violations.slice(0, SHOWN_VIOLATIONS);
   if (shown.length > 0) {
-    body.push(`\n### Violations (${shown.length} of ${violations.length})\n`);
-    body.push(...shown.map((violation, index) => violationBlock(violation, index + 1)));
+    body.push(`\n### Defects: ${defectCountText(tally.defects, tally.violations)}\n`);
+    body.push(...shown.map((violation, index) => violationBlock(result, violation, index + 1)));
     if (violations.length > shown.length)
-      body.push(`\n… and ${plural(violations.length - shown.length, 'more violation')}\n`);
+      body.push(`\n… and ${plural(violations.length - shown.length, 'more defect')}\n`);
   }
+  const held = heldLine(result);
+  if (held !== undefined && tally.passed > 0)
+    body.push(`\n${STATUS_SYMBOL.pass} ${plural(tally.passed, 'check')} ${markdownText(held)}\n`);
   const undecided = undecidedItems(result.scenarios);
   if (undecided.length > 0) {
     body.push('\n### Undecided\n\n', ...undecided.slice(0, SHOWN_UNDECIDED));

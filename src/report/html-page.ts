@@ -4,6 +4,7 @@ import { anchorId, markup, type SafeHtml } from './html-escape.js';
 import { count } from './html-format.js';
 import { lanePalette, type LanePalette } from './html-lanes.js';
 import { DETAILED_VIOLATIONS_PER_CHECK, planViolations, type Planned } from './html-plan.js';
+import { renderDefects } from './html-defects.js';
 import { renderBanner, renderCheckMatrix, renderRunFacts } from './html-run.js';
 import { renderScenario } from './html-scenario.js';
 import { STYLE } from './html-styles.js';
@@ -116,6 +117,8 @@ export function renderReportPage(
     ),
   );
   const undecidedSection = undecided(planned, index, palette);
+  const defectsSection = renderDefects(result, index, palette);
+  const defectsLink = defectsSection === null ? null : markup`<a href="#defects">Defects</a> `;
   const undecidedLink =
     undecidedSection === null ? null : markup`<a href="#undecided">Undecided</a>`;
   const page = markup`${pageHead(`idemproof ${verdict.word} · ${result.runId}`, STYLE)}
@@ -123,11 +126,12 @@ export function renderReportPage(
 <main>
 ${renderBanner(result)}
 <nav>
-  <a href="#run">Run</a> <a href="#checks">Checks</a> <a href="#violations">Violations</a>
+  <a href="#run">Run</a> <a href="#checks">Checks</a> ${defectsLink}<a href="#violations">Violations</a>
   ${undecidedLink} <a href="#scenarios">Scenarios</a>
 </nav>
 ${renderRunFacts(result, reportDir, palette)}
 ${renderCheckMatrix(result, planned)}
+${defectsSection}
 ${violations(planned, index, palette)}
 ${undecidedSection}
 <div id="scenarios">${scenarios}</div>

@@ -63,6 +63,7 @@ export function profileFacts(profile: Profile): SafeHtml {
         ? 'not declared'
         : formatDuration(profile.inProgressTimeoutMs),
     ],
+    ...profileOrigin(profile),
   ];
   return markup`<details>
     <summary>profile <strong>${profile.name}</strong></summary>
@@ -74,6 +75,23 @@ export function profileFacts(profile: Profile): SafeHtml {
       )}
     </dl>
   </details>`;
+}
+
+/** Where the profile came from, and the fields the scenario's overrides replaced. */
+function profileOrigin(profile: Profile): (readonly [string, string])[] {
+  return [
+    ...(profile.source === undefined
+      ? []
+      : [['source', `${profile.source} (sha256 ${profile.sha256 ?? 'unknown'})`] as const]),
+    ...((profile.overridden ?? []).length === 0
+      ? []
+      : [
+          [
+            'note',
+            `the scenario's overrides replace ${(profile.overridden ?? []).join(', ')} (they win over the profile)`,
+          ] as const,
+        ]),
+  ];
 }
 
 function outcomeOf(attempt: Attempt): string {

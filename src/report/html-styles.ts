@@ -56,6 +56,7 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .not-applicable { color: var(--na); }
 .badge { font-size: 12px; padding: 1px 6px; border-radius: 8px; border: 1px solid currentColor; }
 .violation { border: 1px solid var(--line); border-left: 4px solid var(--fail); border-radius: 4px; padding: 10px 12px; margin: 12px 0; color: var(--fg); }
+.defect { border-top: 2px solid var(--fail); margin: 20px 0 8px; padding-top: 8px; }
 .violation.unknown { border-left-color: var(--unknown); }
 .violation.compact { padding: 6px 12px; }
 .violation .message { font-size: 15px; margin: 4px 0; }

@@ -1,4 +1,6 @@
+import type { Defect } from '../check/defects.js';
 import type { Anomaly, CheckResult } from '../check/types.js';
+import { defectsOf, heldLine, referenceText, reproducedLine } from './defect-view.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 import { writeReportFile } from './report-file.js';
 import type { Reporter, ReporterFactory } from './types.js';
@@ -9,9 +11,14 @@ import { element, serialize, type XmlElement, type XmlNode } from './xml.js';
 export const JUNIT_FILE = 'junit.xml';
 
 /**
- * junit.xml for CI: one <testsuite> per scenario, one <testcase> per check.
+ * junit.xml for CI: one <testsuite> per scenario, one <testcase> per check, and for a violated
+ * check one per defect (grouped violations), so one bug is one failing test however many keys
+ * show it.
  *
- * - violated check: <failure message="first anomaly's message" type="kind"> listing every anomaly
+ * - defect: a testcase "check: defect title" with <failure message="first anomaly's message"
+ *   type="kind">: the count, how often it reproduced (--repeat), the first violation in full and
+ *   the others as references
+ * - violated check that recorded no anomaly: <failure> on the check's testcase
  * - unknown check: <error> when the scenario stopped early, else <skipped message="unknown: …">
  * - check with nothing to examine: <skipped message="not applicable">
  * - scenario that stopped early without checks: one testcase named "scenario" with an <error>
@@ -30,6 +37,10 @@ function seconds(ms: number): string {
   return Number.isFinite(ms) ? (ms / 1000).toFixed(3) : '0.000';
 }
 
+function eventList(events: readonly number[]): string {
+  return events.length === 0 ? 'none' : events.map((index) => `#${index}`).join(', ');
+}
+
 function anomalyText(anomaly: Anomaly, position: number): string {
   const where = [
     anomaly.key === null ? 'no key' : `key ${anomaly.key}`,
@@ -42,7 +53,7 @@ function anomalyText(anomaly: Anomaly, position: number): string {
     `   ${anomaly.message}`,
     `   expected: ${anomaly.expected}`,
     `   actual:   ${anomaly.actual}`,
-    `   events:   ${anomaly.events.length === 0 ? 'none' : anomaly.events.map((index) => `#${index}`).join(', ')}`,
+    `   events:   ${eventList(anomaly.events)}`,
   ];
   if (anomaly.curl !== undefined) lines.push(`   curl:     ${anomaly.curl}`);
   return lines.join('\n');
@@ -54,6 +65,70 @@ function notesText(notes: readonly string[]): string[] {
 
 function footer(result: RunResult, reportDir: string): string[] {
   return ['', `seed ${result.seed} · replay: ${result.replayCommand}`, `report: ${reportDir}`];
+}
+
+/** Other violations of a defect listed by reference in its failure text; the rest counted. */
+const LISTED_REFERENCES = 50;
+
+/** One failing testcase for one defect: its count, its first violation in full, the others. */
+function defectCase(
+  scenario: ScenarioResult,
+  defect: Defect,
+  result: RunResult,
+  reportDir: string,
+  counts: Counts,
+): XmlElement {
+  counts.tests++;
+  counts.failures++;
+  const reproduced = reproducedLine(result, defect);
+  const listed = defect.others.slice(0, LISTED_REFERENCES);
+  const text = [
+    `${defect.title}: ${plural(defect.count, 'violation')} of ${defect.signature.checker} in scenario ${scenario.name}`,
+    ...(reproduced === undefined ? [] : [reproduced]),
+    '',
+    'first:',
+    anomalyText(defect.first, 1),
+    ...(listed.length === 0
+      ? []
+      : [
+          '',
+          'others:',
+          ...listed.map(
+            (other, index) =>
+              `${index + 2}. ${referenceText(other)} · events ${eventList(other.events)}`,
+          ),
+          ...(defect.others.length > listed.length
+            ? [
+                `… and ${defect.others.length - listed.length} more (every one is in the HTML report)`,
+              ]
+            : []),
+        ]),
+    ...footer(result, reportDir),
+  ].join('\n');
+  return element(
+    'testcase',
+    {
+      classname: scenario.name,
+      name: `${defect.signature.checker}: ${defect.title}`,
+      time: seconds(0),
+    },
+    [element('failure', { message: defect.first.message, type: defect.first.kind }, [text])],
+  );
+}
+
+/** The testcases of one check: one per defect when it is violated, else one. */
+function checkCases(
+  scenario: ScenarioResult,
+  check: CheckResult,
+  defects: readonly Defect[],
+  result: RunResult,
+  reportDir: string,
+  counts: Counts,
+): XmlElement[] {
+  const own = defects.filter((defect) => defect.signature.checker === check.checker);
+  if (checkStatus(check) === 'fail' && own.length > 0)
+    return own.map((defect) => defectCase(scenario, defect, result, reportDir, counts));
+  return [checkCase(scenario, check, result, reportDir, counts)];
 }
 
 function checkCase(
@@ -117,8 +192,13 @@ function checkCase(
         check.notes.length > 0 ? [check.notes.join('\n')] : [],
       ),
     );
-  } else if (check.notes.length > 0) {
-    children.push(element('system-out', {}, [check.notes.join('\n')]));
+  } else if (check.notes.length > 0 || heldLine(result) !== undefined) {
+    const held = heldLine(result);
+    children.push(
+      element('system-out', {}, [
+        [...(held === undefined ? [] : [held]), ...check.notes].join('\n'),
+      ]),
+    );
   }
   return element('testcase', attributes, children);
 }
@@ -154,7 +234,9 @@ function suite(
   const cases =
     scenario.checks.length === 0 && scenario.error !== null
       ? [scenarioErrorCase(scenario, scenario.error, result, reportDir, counts)]
-      : scenario.checks.map((check) => checkCase(scenario, check, result, reportDir, counts));
+      : scenario.checks.flatMap((check) =>
+          checkCases(scenario, check, defectsOf(scenario), result, reportDir, counts),
+        );
   total.tests += counts.tests;
   total.failures += counts.failures;
   total.errors += counts.errors;

@@ -1,3 +1,4 @@
+import type { Defect } from '../check/defects.js';
 import type { Anomaly, CheckResult } from '../check/types.js';
 import type { RunResult, ScenarioResult, StoppedRun, TransportSummary } from '../run/result.js';
 import type { Profile } from '../scenario/profile.js';
@@ -44,6 +45,10 @@ function orderedProfile(profile: Profile): Profile {
       path: profile.fingerprint.path,
       headers: profile.fingerprint.headers,
     },
+    // Set on every resolved profile; results made without them stay without them.
+    ...(profile.source === undefined ? {} : { source: profile.source }),
+    ...(profile.sha256 === undefined ? {} : { sha256: profile.sha256 }),
+    ...(profile.overridden === undefined ? {} : { overridden: profile.overridden }),
   };
 }
 
@@ -58,6 +63,35 @@ function orderedAnomaly(anomaly: Anomaly): Anomaly {
     message: anomaly.message,
   };
   return anomaly.curl === undefined ? ordered : { ...ordered, curl: anomaly.curl };
+}
+
+function orderedDefect(defect: Defect): Defect {
+  const { signature, reproduced } = defect;
+  return {
+    id: defect.id,
+    signature: {
+      checker: signature.checker,
+      kind: signature.kind,
+      patternKind: signature.patternKind,
+      lanes: signature.lanes,
+      statuses: signature.statuses,
+    },
+    title: defect.title,
+    count: defect.count,
+    first: orderedAnomaly(defect.first),
+    firstPattern: defect.firstPattern,
+    others: defect.others.map((other) => ({
+      key: other.key,
+      tenant: other.tenant,
+      pattern: other.pattern,
+      events: other.events,
+      ...(other.scenario === undefined ? {} : { scenario: other.scenario }),
+    })),
+    reproduced:
+      reproduced === null
+        ? null
+        : { runs: reproduced.runs, of: reproduced.of, patterns: reproduced.patterns },
+  };
 }
 
 function orderedCheck(check: CheckResult): CheckResult {
@@ -85,6 +119,8 @@ function orderedScenario(scenario: ScenarioResult): ScenarioResult {
       notes: pattern.notes,
     })),
     checks: scenario.checks.map(orderedCheck),
+    // Every run sets it; results made without it stay without it.
+    ...(scenario.defects === undefined ? {} : { defects: scenario.defects.map(orderedDefect) }),
     attempts: {
       total: scenario.attempts.total,
       ok: scenario.attempts.ok,
@@ -147,6 +183,15 @@ export function orderedResult(result: RunResult): RunResult {
       unknown: result.counts.unknown,
     },
     lanes: result.lanes.map((lane) => ({ name: lane.name, toxics: lane.toxics })),
+    ...(result.repeat === undefined ? {} : { repeat: result.repeat }),
+    ...(result.defects === undefined
+      ? {}
+      : {
+          defects: result.defects.map((defect) => ({
+            ...orderedDefect(defect),
+            scenarios: defect.scenarios,
+          })),
+        }),
     stopped: orderedStop(result.stopped ?? null),
     scenarios: result.scenarios.map(orderedScenario),
   };

@@ -1,5 +1,16 @@
 import { join } from 'node:path';
-import type { Anomaly, CheckResult } from '../check/types.js';
+import type { CheckResult } from '../check/types.js';
+import { capitalize } from '../check/wording.js';
+import {
+  defectCountText,
+  heldLine,
+  othersLine,
+  reproducedLine,
+  runDefects,
+  scenariosText,
+  showingOrder,
+} from './defect-view.js';
+import type { RunDefect } from '../check/defects.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 import { clip, showControls } from './printable.js';
 import { insecureWarning } from './transport-text.js';
@@ -15,15 +26,17 @@ import {
 } from './verdict.js';
 
 /**
- * The one-screen summary printed when a run ends: verdict, scenarios × checks table, the first
- * violations with what to paste to reproduce them, and where the full report is. Pure: returns
+ * The one-screen summary printed when a run ends: verdict, scenarios × checks table, the
+ * distinct defects (grouped violations), each with its count, how often it reproduced, its first
+ * violation in full with what to paste to reproduce it, and where the full report is. Pure: returns
  * lines; the terminal reporter writes them.
  *
  * Every string from the run goes through `showControls` first, so a hostile message cannot
  * move the cursor, recolour the terminal or hide text.
  */
 
-export const SHOWN_VIOLATIONS = 5;
+/** Defects shown in full; the rest are counted. */
+export const SHOWN_DEFECTS = 5;
 const SHOWN_UNDECIDED = 3;
 /** Wider tables get numbered columns and a legend. */
 const MAX_TABLE_WIDTH = 120;
@@ -137,46 +150,26 @@ function table(scenarios: readonly ScenarioResult[], style: SummaryStyle): strin
   return rows;
 }
 
-interface Violation {
-  readonly scenario: ScenarioResult;
-  readonly check: CheckResult;
-  readonly anomaly: Anomaly;
-}
-
-/** Round-robin over violated checks, so five anomalies of one check do not hide another check. */
-function pickViolations(scenarios: readonly ScenarioResult[], limit: number): Violation[] {
-  const queues: { scenario: ScenarioResult; check: CheckResult }[] = [];
-  for (const scenario of scenarios) {
-    for (const check of scenario.checks) {
-      if (checkStatus(check) === 'fail' && check.anomalies.length > 0)
-        queues.push({ scenario, check });
-    }
-  }
-  const picked: Violation[] = [];
-  for (let round = 0; picked.length < limit; round++) {
-    let any = false;
-    for (const { scenario, check } of queues) {
-      const anomaly = check.anomalies[round];
-      if (anomaly === undefined) continue;
-      any = true;
-      if (picked.length < limit) picked.push({ scenario, check, anomaly });
-    }
-    if (!any) break;
-  }
-  return picked;
-}
-
-function violationLines(violation: Violation, style: SummaryStyle): string[] {
-  const { scenario, check, anomaly } = violation;
+/** Lines of one defect: its title and count, the first violation in full, the others named. */
+function defectLines(
+  result: RunResult,
+  defect: RunDefect,
+  position: number,
+  style: SummaryStyle,
+): string[] {
+  const anomaly = defect.first;
   const where = [
-    line(scenario.name),
-    line(check.checker),
-    line(anomaly.kind),
+    line(defect.scenarios[0] ?? ''),
+    line(defect.signature.checker),
     anomaly.key === null ? null : `key ${line(anomaly.key)}`,
     anomaly.tenant === null ? null : `tenant ${line(anomaly.tenant)}`,
   ].filter((part) => part !== null);
+  const reproduced = reproducedLine(result, defect);
+  const others = othersLine(defect);
   const lines = [
-    `${paint(style, ['red'], STATUS_SYMBOL.fail)} ${paint(style, ['bold'], where.join(' · '))}`,
+    `${paint(style, ['red'], STATUS_SYMBOL.fail)} ${paint(style, ['bold'], `${position}. ${line(defect.title)}`)} · ${plural(defect.count, 'violation')}`,
+    `  ${line(scenariosText(defect))}${reproduced === undefined ? '' : ` · ${paint(style, ['bold'], line(reproduced))}`}`,
+    `  first: ${where.join(' · ')}`,
     `  ${line(anomaly.message)}`,
     `  expected: ${line(anomaly.expected)}`,
     `  actual:   ${line(anomaly.actual)}`,
@@ -184,6 +177,7 @@ function violationLines(violation: Violation, style: SummaryStyle): string[] {
   // A curl command may span lines (a pretty-printed body); LF is kept so it pastes as sent.
   if (anomaly.curl !== undefined)
     lines.push(`  curl:     ${showControls(anomaly.curl, 'newlines')}`);
+  if (others !== undefined) lines.push(paint(style, ['dim'], `  ${line(others)}`));
   return lines;
 }
 
@@ -237,14 +231,35 @@ export function verdictLines(result: RunResult, reportDir: string, style: Summar
   const verdict = verdictOf(result);
   const scenarios = result.scenarios;
   const lines = [paint(style, ['bold', VERDICT_TONE[verdict.state]], verdict.headline)];
-  const violations = pickViolations(scenarios, SHOWN_VIOLATIONS);
-  const total = verdict.tally.violations;
-  if (violations.length > 0) {
-    lines.push('', paint(style, ['bold'], `Violations (${violations.length} of ${total}):`));
-    for (const violation of violations) lines.push(...violationLines(violation, style));
-    if (total > violations.length) {
-      lines.push(`… ${plural(total - violations.length, 'more violation')} in the HTML report`);
+  const defects = showingOrder(runDefects(result));
+  const shown = defects.slice(0, SHOWN_DEFECTS);
+  if (shown.length > 0) {
+    const { tally } = verdict;
+    lines.push(
+      '',
+      paint(style, ['bold'], `Defects: ${defectCountText(tally.defects, tally.violations)}`),
+    );
+    shown.forEach((defect, index) => lines.push(...defectLines(result, defect, index + 1, style)));
+    if (defects.length > shown.length) {
+      lines.push(`… ${plural(defects.length - shown.length, 'more defect')} in the HTML report`);
     }
+  }
+  const held = heldLine(result);
+  if (held !== undefined) {
+    // A check held when it held wherever it applied: in no scenario violated or undecided.
+    const holding = checkerNames(scenarios).filter((checker) => {
+      const statuses = scenarios.flatMap((scenario) =>
+        scenario.checks.filter((check) => check.checker === checker).map(checkStatus),
+      );
+      return (
+        statuses.includes('pass') && statuses.every((s) => s === 'pass' || s === 'not-applicable')
+      );
+    });
+    if (holding.length > 0)
+      lines.push(
+        '',
+        `${paint(style, ['green'], STATUS_SYMBOL.pass)} ${capitalize(held)}: ${holding.map(line).join(', ')}`,
+      );
   }
   lines.push(...undecidedLines(scenarios, style));
   lines.push(

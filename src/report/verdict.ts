@@ -1,5 +1,6 @@
 import type { CheckResult } from '../check/types.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
+import { defectCountText, runDefects } from './defect-view.js';
 
 /**
  * How every reporter reads a check and a run, so the terminal, the HTML page and junit.xml
@@ -38,6 +39,8 @@ export interface Tally {
   readonly notApplicable: number;
   /** Anomalies of violated checks. */
   readonly violations: number;
+  /** Distinct defects the violations group into. */
+  readonly defects: number;
   /** Scenarios that stopped early with an error. */
   readonly errors: number;
   readonly attempts: number;
@@ -74,6 +77,7 @@ export function tally(result: RunResult): Tally {
     unknown,
     notApplicable,
     violations,
+    defects: runDefects(result).length,
     errors,
     attempts,
   };
@@ -109,15 +113,17 @@ export function stopSentence(result: RunResult, attempts: number): string | unde
   return `${stopWord(result) ?? 'STOPPED'}: ${stopped.detail}, after ${attempts} of ${plural(stopped.attemptsPlanned, 'planned attempt')}; the checks cover only what was recorded`;
 }
 
+/** "3 defects (161 violations) in 9 checks". */
+function violatedText(counts: Tally): string {
+  return `${defectCountText(counts.defects, counts.violations)} in ${plural(counts.failed, 'check')}`;
+}
+
 /** The run's verdict; the state is the run's own `valid`, the numbers come from its checks. */
 export function verdictOf(result: RunResult): Verdict {
   const counts = tally(result);
   const cut = stopSentence(result, counts.attempts);
   if (cut !== undefined) {
-    const violated =
-      result.valid === false
-        ? `FAIL: ${plural(counts.violations, 'violation')} in ${plural(counts.failed, 'check')} · `
-        : '';
+    const violated = result.valid === false ? `FAIL: ${violatedText(counts)} · ` : '';
     return {
       state: result.valid === false ? 'fail' : 'unknown',
       word: stopWord(result) ?? 'STOPPED',
@@ -131,7 +137,7 @@ export function verdictOf(result: RunResult): Verdict {
     return {
       state: 'fail',
       word: 'FAIL',
-      headline: `FAIL: ${plural(counts.violations, 'violation')} in ${plural(counts.failed, 'check')}${undecided}${stopped}`,
+      headline: `FAIL: ${violatedText(counts)}${undecided}${stopped}`,
       tally: counts,
     };
   }

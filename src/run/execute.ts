@@ -6,10 +6,17 @@ import {
   type AttemptResult,
   type TransportOptions,
 } from '../client/send.js';
-import type { HeaderList, ProbeReading } from '../history/events.js';
+import type { HeaderList, HistoryEvent, InvokeEvent, ProbeReading } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { LaneSet } from '../nemesis/lanes.js';
-import type { HookStepRun, Operation, PatternPlan, SendStep, Step } from '../plan/schedule.js';
+import type {
+  FollowUpStep,
+  HookStepRun,
+  Operation,
+  PatternPlan,
+  SendStep,
+  Step,
+} from '../plan/schedule.js';
 import { fillStrings, type TemplateVars } from '../plan/template.js';
 import { ABSENT, type EffectProbe, type StateProbe } from '../probe/probes.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -91,7 +98,78 @@ async function executeStep(
     case 'hook':
       await runFlowStep(runtime, plan, step);
       return;
+    case 'follow-up':
+      await followUp(runtime, plan, step);
+      return;
   }
+}
+
+/**
+ * A liveness follow-up (see FollowUpStep): while the operation's latest answer is in progress,
+ * send it again after `intervalMs` until the answer is something else or an attempt has started
+ * `waitMs` after the last attempt that may hold the key. After an unknown outcome it sends once,
+ * at once, and only if the key has answered before (a target that never answers has no
+ * in-progress state to judge). Bounded by `maxAttempts` and the gate.
+ */
+async function followUp(runtime: ScenarioRuntime, plan: PatternPlan, step: FollowUpStep) {
+  const { marker } = operationOf(plan, step.send.op);
+  for (let sent = 0; sent < step.maxAttempts; sent += 1) {
+    const state = pendingKey(runtime.recorder.events, plan.id, marker, step.inFlightStatus);
+    if (state === undefined) return;
+    if (!state.inProgress && (sent > 0 || !state.answered)) return;
+    const deadline = state.holderStart + step.waitMs;
+    if (state.lastStart >= deadline) return;
+    const now = runtime.recorder.now();
+    const at = state.inProgress ? Math.min(now + step.intervalMs, deadline) : now;
+    if (at > now) await runtime.gate.sleep(at - now);
+    if (runtime.gate.stopped !== undefined || !(await runtime.gate.admit(1))) return;
+    await startAttempt(runtime, plan, step.send);
+  }
+}
+
+/**
+ * Whether the operation (by marker) of the pattern is still pending: its latest attempt was
+ * answered with an in-flight status or ended with an unknown outcome. Reads the history from
+ * its end, down to the first attempt of another pattern.
+ */
+function pendingKey(
+  events: readonly HistoryEvent[],
+  pattern: string,
+  marker: string,
+  inFlightStatus: readonly number[],
+): { inProgress: boolean; answered: boolean; holderStart: number; lastStart: number } | undefined {
+  const completions = new Map<string, HistoryEvent>();
+  let latest: { invoke: InvokeEvent; completion: HistoryEvent | undefined } | undefined;
+  let holder: InvokeEvent | undefined;
+  let earliest: InvokeEvent | undefined;
+  let answered = false;
+  for (let index = events.length - 1; index >= 0; index -= 1) {
+    const event = events[index];
+    if (event === undefined) continue;
+    if (event.type === 'ok' || event.type === 'fail' || event.type === 'info')
+      completions.set(event.op, event);
+    if (event.type !== 'invoke') continue;
+    if (event.pattern !== pattern) break;
+    if (event.marker !== marker || event.variant !== 'original') continue;
+    const completion = completions.get(event.op);
+    const refused =
+      completion?.type === 'ok' && inFlightStatus.includes(completion.response.status);
+    latest ??= { invoke: event, completion };
+    earliest = event;
+    if (completion?.type === 'ok') answered = true;
+    if (holder === undefined && !refused && completion?.type !== 'fail') holder = event;
+  }
+  if (latest === undefined || earliest === undefined) return undefined;
+  const { completion } = latest;
+  const inProgress =
+    completion?.type === 'ok' && inFlightStatus.includes(completion.response.status);
+  if (!inProgress && completion !== undefined && completion.type !== 'info') return undefined;
+  return {
+    inProgress,
+    answered,
+    holderStart: (holder ?? earliest).time,
+    lastStart: latest.invoke.time,
+  };
 }
 
 function operationOf(plan: PatternPlan, index: number): Operation {

@@ -91,13 +91,17 @@ function resultFromRecords(
   options: OutputOptions,
 ): RunResult {
   const { run, history, previous } = records;
-  const profileOverride = run.profile ?? undefined;
+  // A profile file is rebuilt from run.json, not read again (it may have changed since).
+  const profileOverride = run.resolvedProfile ?? run.profile ?? undefined;
   let planned = 0;
   const scenarios: ScenarioResult[] = [];
   for (const [index, { file, scenario }] of run.scenarios.entries()) {
     const loaded: LoadedScenario = { file, scenario };
     const plans = shardPlans(
-      planFor(loaded, { seed: run.seed, run: run.run, profileOverride, index }),
+      planFor(loaded, {
+        ...{ seed: run.seed, run: run.run, profileOverride, index },
+        repeat: run.repeat ?? 1,
+      }),
       index,
       run.shard,
     );
@@ -146,8 +150,9 @@ function resultFromRecords(
     options: {
       paths: run.paths,
       target: run.target ?? undefined,
-      profile: profileOverride,
+      profile: run.profile ?? undefined,
       shard: run.shard ?? undefined,
+      repeat: run.repeat ?? 1,
       out: options.out,
       err: options.err,
       interactive: options.interactive,

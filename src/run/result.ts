@@ -1,3 +1,4 @@
+import type { Defect, RunDefect } from '../check/defects.js';
 import type { CheckResult, Validity } from '../check/types.js';
 import type { PatternKind } from '../history/events.js';
 import type { Profile } from '../scenario/profile.js';
@@ -48,6 +49,12 @@ export interface ScenarioResult {
   readonly valid: Validity;
   readonly patterns: readonly PatternSummary[];
   readonly checks: readonly CheckResult[];
+  /**
+   * The violations grouped into distinct defects (check, anomaly kind, pattern kind, lanes,
+   * statuses), in order of first violation. Every run sets it; a result made without it is
+   * grouped by reporters from its checks alone.
+   */
+  readonly defects?: readonly Defect[];
   readonly attempts: AttemptCounts;
   readonly latency: LatencySummary;
   readonly durationMs: number;
@@ -101,6 +108,13 @@ export interface RunResult {
     readonly unknown: number;
   };
   readonly lanes: readonly LaneSummary[];
+  /** How many times the plan ran, each with fresh keys (`--repeat`); 1 when not repeated. */
+  readonly repeat?: number;
+  /**
+   * The scenarios' defects with the same signature merged: the run's distinct defects, in order
+   * of first violation. Every run sets it; reporters merge the scenarios' own when missing.
+   */
+  readonly defects?: readonly RunDefect[];
   /**
    * Set when the run stopped before its plan was done: interrupted (Ctrl-C, SIGTERM), crashed,
    * or at a limit. The checks then cover only what was recorded, and the run cannot pass.

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdemproofError, describeError } from '../errors.js';
 import type { HistoryEvent } from '../history/events.js';
+import type { Profile } from '../scenario/profile.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Shard } from './shard.js';
 
@@ -24,9 +25,13 @@ export interface RunFile {
   readonly paths: readonly string[];
   readonly target: string | null;
   readonly profile: string | null;
+  /** The `--profile` profile as loaded (a file's fields, source, SHA-256); absent in old runs. */
+  readonly resolvedProfile?: Profile | null;
   readonly reporters: readonly string[];
   /** The shard this run was (`--shard i/n`), or null for the whole plan. */
   readonly shard?: Shard | null;
+  /** How many times the plan ran (`--repeat`); missing in older run files: 1. */
+  readonly repeat?: number;
   readonly scenarios: readonly { readonly file: string; readonly scenario: Scenario }[];
 }
 

@@ -1,3 +1,4 @@
+import { groupDefects } from '../check/defects.js';
 import { runChecks } from '../check/index.js';
 import { mergeValidity, type CheckResult, type Validity } from '../check/types.js';
 import { IdemproofError, describeError, isIdemproofError } from '../errors.js';
@@ -9,6 +10,7 @@ import { scrubUrls } from '../history/redact.js';
 import { createLanes, type LaneSet } from '../nemesis/lanes.js';
 import type { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
 import { planScenario } from '../plan/plan.js';
+import { repeatPlans } from '../plan/repeat.js';
 import type { PatternPlan } from '../plan/schedule.js';
 import {
   createEffectProbe,
@@ -17,7 +19,8 @@ import {
   type ProbeResources,
 } from '../probe/probes.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { overrideProfile, profileByName, type Profile } from '../scenario/profile.js';
+import type { Profile } from '../scenario/profile.js';
+import { withScenarioOverrides } from '../scenario/profile-file.js';
 import { hookSteps } from '../scenario/schema-flow.js';
 import {
   countingProbe,
@@ -47,7 +50,8 @@ export interface ScenarioRunOptions {
   /** Short random id that makes keys fresh and prefixes proxies. */
   readonly run: string;
   readonly targetOverride: string | undefined;
-  readonly profileOverride: string | undefined;
+  /** `--profile`: a built-in name, or a loaded profile (a file); the scenario's overrides win. */
+  readonly profileOverride: string | Profile | undefined;
   readonly api: ToxiproxyApi;
   readonly recorder: HistoryRecorder;
   readonly client: AttemptClient;
@@ -56,6 +60,8 @@ export interface ScenarioRunOptions {
   readonly gate: TrafficGate;
   /** Run only this shard's patterns. */
   readonly shard?: Shard | undefined;
+  /** Run the plan this many times, each with fresh keys (`--repeat`; default 1). */
+  readonly repeat?: number | undefined;
 }
 
 /**
@@ -169,27 +175,30 @@ export async function assertRunHosts(
 
 export function resolveProfile(
   loaded: LoadedScenario,
-  profileOverride: string | undefined,
+  profileOverride: string | Profile | undefined,
 ): Profile {
-  return overrideProfile(
-    profileByName(profileOverride ?? loaded.scenario.profile),
+  return withScenarioOverrides(
+    profileOverride ?? loaded.scenario.profile,
     loaded.scenario.overrides,
   );
 }
 
 export function planFor(
   loaded: LoadedScenario,
-  options: Pick<ScenarioRunOptions, 'seed' | 'run' | 'profileOverride'> & {
+  options: Pick<ScenarioRunOptions, 'seed' | 'run' | 'profileOverride' | 'repeat'> & {
     /** The scenario's place in the run: keeps its keys apart from the other scenarios'. */
     readonly index?: number;
   },
 ): PatternPlan[] {
   try {
-    return planScenario(loaded.scenario, resolveProfile(loaded, options.profileOverride), {
-      seed: options.seed,
-      run: options.run,
-      scenarioIndex: options.index ?? 0,
-    });
+    const profile = resolveProfile(loaded, options.profileOverride);
+    return repeatPlans(options.repeat ?? 1, options.run, (run) =>
+      planScenario(loaded.scenario, profile, {
+        seed: options.seed,
+        run,
+        scenarioIndex: options.index ?? 0,
+      }),
+    );
   } catch (error) {
     if (isIdemproofError(error)) throw error;
     throw new IdemproofError('IDEMPROOF_ERR_SCENARIO', `${loaded.file}: ${describeError(error)}`, {
@@ -361,6 +370,7 @@ export function scenarioResult(input: {
     valid,
     patterns: summarisePatterns(input.plans, history),
     checks,
+    defects: groupDefects({ checks, history }),
     attempts: countAttempts(history),
     latency: summariseLatency(history),
     durationMs: Math.round(performance.now() - input.started),

@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { mergeDefects } from '../check/defects.js';
 import { mergeValidity, type Validity } from '../check/types.js';
 import { AttemptClient } from '../client/send.js';
 import { IdemproofError, describeError } from '../errors.js';
@@ -9,12 +10,14 @@ import type { HistoryEvent } from '../history/events.js';
 import { HistoryRecorder } from '../history/recorder.js';
 import { scrubUrls } from '../history/redact.js';
 import { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
+import { MAX_REPEAT } from '../plan/repeat.js';
 import { attemptCount } from '../plan/schedule.js';
 import { startSink, type Sink } from '../probe/sink.js';
 import { startToxiproxy } from '../provision/toxiproxy-start.js';
 import { createReporters, multiplexReporters } from '../report/registry.js';
 import type { ReportContext } from '../report/types.js';
 import { loadScenarioFiles, printable } from '../scenario/load.js';
+import { loadProfileOption, profileNotices } from '../scenario/profile-file.js';
 import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { readFileSync } from 'node:fs';
 import { RESULT_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.js';
@@ -72,6 +75,8 @@ export interface RunOptions extends BlastRadiusOptions {
   readonly replayCommand?: (seed: number) => string;
   /** Run only this shard's patterns (`--shard i/n`). */
   readonly shard?: Shard | undefined;
+  /** Run the plan this many times (1 to MAX_REPEAT), each with fresh keys (`--repeat`). */
+  readonly repeat?: number | undefined;
 }
 
 export interface RunOutcome {
@@ -85,6 +90,18 @@ function toolVersion(): string {
   return (
     JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
   ).version;
+}
+
+/** `--repeat`: a whole number from 1 to MAX_REPEAT (default 1), else a usage error. */
+export function checkedRepeat(repeat: number | undefined): number {
+  if (repeat === undefined) return 1;
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_USAGE',
+      `--repeat must be a whole number from 1 to ${MAX_REPEAT}, got ${repeat}`,
+    );
+  }
+  return repeat;
 }
 
 /** A sortable, unique run id: 20261124-061502-3fa9. */
@@ -116,8 +133,13 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   const run = randomBytes(4).toString('hex');
   // Validate every plan and host before any traffic: a template error or a host nobody
   // allowed is a usage error (exit 2), and nothing has started.
+  const repeat = checkedRepeat(options.repeat);
+  // --profile: a built-in name or a profile file; the scenarios' overrides win over it.
+  const profile =
+    options.profile === undefined ? undefined : await loadProfileOption(options.profile);
+  for (const line of profileNotices(loaded, profile)) options.err(`idemproof: ${line}`);
   for (const [index, scenario] of loaded.entries())
-    planFor(scenario, { seed, run, profileOverride: options.profile, index });
+    planFor(scenario, { seed, run, profileOverride: profile, index, repeat });
   assertEnvSet(loaded);
   await assertRunHosts(loaded, {
     targetOverride: options.target,
@@ -147,7 +169,7 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   // With --shard, only this shard's patterns: a scenario with none of them is left out.
   const shardOf = (scenario: LoadedScenario, index: number): PatternPlan[] =>
     shardPlans(
-      planFor(scenario, { seed, run, profileOverride: options.profile, index }),
+      planFor(scenario, { seed, run, profileOverride: profile, index, repeat }),
       index,
       options.shard,
     );
@@ -177,8 +199,10 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     paths: options.paths,
     target: options.target === undefined ? null : redactor.scrub(options.target),
     profile: options.profile ?? null,
+    resolvedProfile: profile ?? null,
     reporters: options.reporters ?? DEFAULT_REPORTERS,
     shard: options.shard ?? null,
+    repeat,
     scenarios: loaded.map(({ file, scenario }) => ({
       file,
       scenario: redactedScenario(scenario, redactor),
@@ -218,8 +242,9 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
           seed,
           run,
           shard: options.shard,
+          repeat,
           targetOverride: options.target,
-          profileOverride: options.profile,
+          profileOverride: profile,
           api,
           recorder,
           client,
@@ -290,6 +315,7 @@ export function buildResult(input: {
 }): RunResult {
   const { scenarios, options } = input;
   const stopped = input.stopped ?? null;
+  const repeat = options.repeat ?? 1;
   const checks = scenarios.flatMap((scenario) => scenario.checks);
   // A run cut short cannot pass: what ran may still show a violation.
   const valid = scenarios.reduce<Validity>(
@@ -310,6 +336,7 @@ export function buildResult(input: {
       ...(options.shard === undefined
         ? []
         : [`--shard ${options.shard.index}/${options.shard.total}`]),
+      ...(repeat === 1 ? [] : [`--repeat ${repeat}`]),
     ].join(' ');
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -330,6 +357,10 @@ export function buildResult(input: {
       unknown: checks.filter((check) => check.valid === 'unknown').length,
     },
     lanes: [...lanes].map(([name, toxics]) => ({ name, toxics })),
+    repeat,
+    defects: mergeDefects(
+      scenarios.map((scenario) => ({ scenario: scenario.name, defects: scenario.defects ?? [] })),
+    ),
     stopped,
     scenarios,
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { profileFileSchema } from './profile-schema.js';
 import { scenarioSchema } from './schema.js';
 
 /**
@@ -14,4 +15,13 @@ export function scenarioJsonSchema(): Record<string, unknown> {
     ...schema,
     title: 'idemproof scenario',
   };
+}
+
+/** The JSON Schema of profile files (`--profile ./acme.yaml`), from the model they load with. */
+export function profileJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(profileFileSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  return { ...schema, title: 'idemproof profile' };
 }

@@ -145,7 +145,19 @@ export async function loadScenarioFile(path: string): Promise<LoadedScenario[]> 
 }
 
 async function loadYaml(path: string, file: string): Promise<Scenario> {
-  const text = await readScenarioText(path);
+  const yaml = parseYamlText(await readScenarioText(path), file);
+  return validate(
+    await withBodyFiles(plainData(yaml, file), dirname(path), file, yaml),
+    file,
+    yaml,
+  );
+}
+
+/**
+ * A YAML document (JSON is YAML too) parsed with the positions of its nodes, for errors at
+ * file:line:col; a syntax error is thrown naming where it is.
+ */
+export function parseYamlText(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   // Repeated keys are found by structureProblem (the parser's own check compares every pair
   // of keys); the parser's warnings are not printed, the schema reports what matters.
@@ -168,12 +180,7 @@ async function loadYaml(path: string, file: string): Promise<Scenario> {
       `${where}: invalid YAML: ${printable(message)}`,
     );
   }
-  const yaml = { document, lineCounter };
-  return validate(
-    await withBodyFiles(plainData(yaml, file), dirname(path), file, yaml),
-    file,
-    yaml,
-  );
+  return { document, lineCounter };
 }
 
 /**
@@ -182,7 +189,7 @@ async function loadYaml(path: string, file: string): Promise<Scenario> {
  * expand past MAX_ALIAS_COPIES copies (a "billion laughs" bomb), and a document that would be
  * larger or deeper than SCENARIO_LIMITS once expanded (measured before anything is expanded).
  */
-function plainData(yaml: YamlSource, file: string): unknown {
+export function plainData(yaml: YamlSource, file: string): unknown {
   const problem = structureProblem(yaml.document) ?? expansionProblem(yaml.document);
   if (problem !== undefined) {
     throw new IdemproofError(
@@ -275,7 +282,7 @@ function firstAlias(document: Document): Alias | undefined {
   return found;
 }
 
-interface YamlSource {
+export interface YamlSource {
   readonly document: Document;
   readonly lineCounter: LineCounter;
 }
@@ -320,7 +327,7 @@ function validate(value: unknown, file: string, yaml: YamlSource | undefined): S
 }
 
 /** "missing: expected string" rather than zod's "…, received undefined". */
-function missingFieldMessage(issue: z.core.$ZodRawIssue): string | undefined {
+export function missingFieldMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code !== 'invalid_type' || issue.input !== undefined) return undefined;
   return issue.expected === 'nonoptional' ? 'missing' : `missing: expected ${issue.expected}`;
 }
@@ -332,6 +339,7 @@ export function formatIssues(
   file: string,
   issues: readonly IssueLike[],
   yaml: YamlSource | undefined,
+  what = 'scenario',
 ): string {
   const lines = issues.slice(0, 10).map((issue) => {
     const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
@@ -340,7 +348,7 @@ export function formatIssues(
     return `${where} at ${printable(at)}: ${printable(issue.message)}`;
   });
   if (issues.length > 10) lines.push(`… and ${issues.length - 10} more problems`);
-  return `invalid scenario:\n  ${lines.join('\n  ')}`;
+  return `invalid ${what}:\n  ${lines.join('\n  ')}`;
 }
 
 function pathText(path: readonly (string | number)[]): string {

@@ -49,6 +49,12 @@ export interface Profile {
    * in one of them is a mismatch to refuse; a difference elsewhere is the same request.
    */
   readonly fingerprint: FingerprintScope;
+  /** Where it came from: 'built-in', or the profile file's path (profile-file.ts). */
+  readonly source?: string | undefined;
+  /** SHA-256 (hex) of the profile file, or of a built-in profile's JSON. */
+  readonly sha256?: string | undefined;
+  /** The fields a scenario's overrides replaced (they win over the profile). */
+  readonly overridden?: readonly string[] | undefined;
 }
 
 export interface RefusalRules {
@@ -94,17 +100,26 @@ export const PROFILES = {
   default: {
     ...COMMON,
     name: 'default',
+    // A key may answer in progress 5 s after its last attempt started, then it is stuck
+    // (docs/checks-and-profiles.md, Liveness: short, so the follow-up of a stuck key stays short).
+    inProgressTimeoutMs: 5000,
     mismatchStatus: [409],
     missingKey: { expect: 'refused', status: [400] },
     replayHeader: null,
+    // "In progress, retry later" must say when (docs/checks-and-profiles.md, Refusals).
+    refusals: { ...COMMON.refusals, retryAfter: 'required' },
   },
   /** draft-ietf-httpapi-idempotency-key-header-07: 422 mismatch, 409 in flight, 400 missing. */
   ietf: {
     ...COMMON,
     name: 'ietf',
+    // The draft names no in-progress window (§2.6): the default's 5 s.
+    inProgressTimeoutMs: 5000,
     mismatchStatus: [422],
     missingKey: { expect: 'refused', status: [400] },
     replayHeader: null,
+    // Draft §2.7: each refusal answers a problem description (RFC 9457 problem details).
+    refusals: { ...COMMON.refusals, problemJson: true },
   },
   /**
    * Stripe API v1: mismatch is an idempotency_error (400), in flight 409, replays carry
@@ -113,11 +128,21 @@ export const PROFILES = {
   stripe: {
     ...COMMON,
     name: 'stripe',
+    // Stripe publishes no in-progress window: 10 s, the orphan takeover of Powertools' cache
+    // layer (docs/checks-and-profiles.md, Liveness).
+    inProgressTimeoutMs: 10_000,
     mismatchStatus: [400],
     missingKey: { expect: 'processed' },
     replayHeader: { name: 'idempotent-replayed', value: 'true' },
     firstAttempt5xx: 'replay',
     retentionMs: 24 * 60 * 60 * 1000,
+    // docs.stripe.com/api/errors: in flight is code idempotency_key_in_use, a mismatch is an
+    // error of type idempotency_error, both under {error: {...}}.
+    refusals: {
+      ...COMMON.refusals,
+      codes: { path: '$.error.code', inFlight: 'idempotency_key_in_use' },
+      mismatchBody: ['idempotency_error'],
+    },
   },
 } as const satisfies Record<string, Profile>;
 
@@ -145,6 +170,10 @@ export function overrideProfile(base: Profile, overrides: Partial<Profile>): Pro
     replayIgnore: {
       headers: merged.replayIgnore.headers.map((header) => header.toLowerCase()),
       jsonPaths: merged.replayIgnore.jsonPaths,
+    },
+    fingerprint: {
+      ...merged.fingerprint,
+      headers: merged.fingerprint.headers.map((header) => header.toLowerCase()),
     },
   };
 }

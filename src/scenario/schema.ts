@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SCENARIO_LIMITS } from './limits.js';
+import { profileFieldsSchema } from './profile-schema.js';
 import { hooksSchema } from './schema-flow.js';
 import { stepsPatternSchema } from './schema-steps.js';
 import { httpVersionSchema, tlsSchema } from './schema-transport.js';
@@ -283,31 +284,8 @@ export const patternSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const profileOverridesSchema = z
-  .object({
-    mismatchStatus: statusList,
-    inFlightStatus: statusList,
-    missingKey: z.union([
-      z.object({ expect: z.literal('refused'), status: statusList }).strict(),
-      z.object({ expect: z.literal('processed') }).strict(),
-    ]),
-    replayHeader: z.union([
-      z.object({ name: z.string().min(1), value: z.string() }).strict(),
-      z.null(),
-    ]),
-    significantHeaders: z.array(z.string().min(1)),
-    replayIgnore: z
-      .object({
-        headers: z.array(z.string().min(1)).default([]),
-        jsonPaths: z.array(z.string().min(1)).default([]),
-      })
-      .strict(),
-    firstAttempt5xx: z.enum(['replay', 're-execute', 'either']),
-    retentionMs: z.union([z.number().int().min(0), z.null()]),
-    inProgressTimeoutMs: z.union([z.number().int().min(0), z.null()]),
-  })
-  .partial()
-  .strict();
+/** Any profile field, replaced whole; the model is profile-schema.ts (profile files too). */
+export const profileOverridesSchema = profileFieldsSchema.partial().strict();
 
 export const scenarioSchema = z
   .object({

@@ -16,7 +16,14 @@ export interface RunningDemo {
   pay(
     key: string | undefined,
     body: PaymentBody,
-    options?: { tenant?: string; baseUrl?: string; fresh?: boolean; timeoutMs?: number },
+    options?: {
+      tenant?: string;
+      baseUrl?: string;
+      fresh?: boolean;
+      timeoutMs?: number;
+      /** Extra request headers. */
+      headers?: Record<string, string>;
+    },
   ): Promise<HttpResult>;
   /** Payment rows written for a key, read from PostgreSQL directly. */
   paymentsFor(key: string, tenant?: string): Promise<{ id: string }[]>;
@@ -46,7 +53,7 @@ export async function startDemo(
     target,
     database,
     pay(key, body, callOptions = {}) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...callOptions.headers };
       if (key !== undefined) headers['idempotency-key'] = key;
       if (callOptions.tenant !== undefined) headers.authorization = `Bearer ${callOptions.tenant}`;
       return send(`${callOptions.baseUrl ?? target.url}/payments`, {

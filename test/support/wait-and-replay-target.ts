@@ -15,13 +15,34 @@ export interface WaitAndReplayTarget {
   close(): Promise<void>;
 }
 
+/**
+ * The parts of a scenario that address this target (endpoint, tenants, payload, effect
+ * probes), to be followed by a profile, overrides and patterns.
+ */
+export const WAIT_AND_REPLAY_SCENARIO = `target:
+  baseUrl: http://127.0.0.1:1
+  path: /shipments
+  tenants:
+    north: { X-Tenant: north }
+    south: { X-Tenant: south }
+payload: { template: { ref: 'ref-{{marker}}', parcels: { $int: [1, 9] } }, different: { parcels: 99 } }
+effects: { http: { url: '/effects?key={{key}}', count: $.n } }
+keylessEffects: { http: { url: '/effects?marker=ref-{{marker}}', count: $.n } }
+`;
+
 interface Stored {
   readonly body: string;
   readonly response: Promise<{ status: number; body: string; location: string }>;
 }
 
 export async function startWaitAndReplayTarget(
-  options: { workMs?: number } = {},
+  options: {
+    workMs?: number;
+    /** The status of a key reused with another payload (default 422). */
+    mismatchStatus?: number;
+    /** Refuse a request without a key with 400 (default: process it). */
+    requireKey?: boolean;
+  } = {},
 ): Promise<WaitAndReplayTarget> {
   const keys = new Map<string, Stored>();
   const effects = new Map<string, number>();
@@ -65,6 +86,10 @@ export async function startWaitAndReplayTarget(
       };
     };
     const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string' && options.requireKey === true) {
+      send(400, '{"error":"Idempotency-Key is required"}');
+      return;
+    }
     if (typeof key !== 'string') {
       const created = await execute(null);
       send(created.status, created.body, { location: created.location });
@@ -76,7 +101,10 @@ export async function startWaitAndReplayTarget(
       stored = { body, response: execute(scoped) };
       keys.set(scoped, stored);
     } else if (stored.body !== body) {
-      send(422, '{"error":"idempotency key reused with another payload"}');
+      send(
+        options.mismatchStatus ?? 422,
+        '{"error":"idempotency key reused with another payload"}',
+      );
       return;
     }
     const result = await stored.response; // a concurrent duplicate waits here for the first

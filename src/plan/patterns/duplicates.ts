@@ -14,6 +14,7 @@ export function sequentialDuplicates(
     const lane = plan.context.random.pick(spec.lanes);
     plan.send(op, { label: `retry ${retry}`, lane });
   }
+  plan.followUp(op);
   plan.probeEffects(op, 'after duplicates');
 }
 

@@ -24,6 +24,7 @@ export function lostResponse(plan: PatternBuilder, spec: Spec<'lost-response'>):
   });
   for (let retry = 1; retry <= retryCount(spec.retries); retry += 1)
     plan.send(op, { label: `retry ${retry}` });
+  plan.followUp(op);
   plan.probeEffects(op, 'after retries');
 }
 
@@ -34,6 +35,7 @@ export function lostRequest(plan: PatternBuilder, spec: Spec<'lost-request'>): v
   plan.probeEffects(op, 'after the lost request');
   for (let retry = 1; retry <= retryCount(spec.retries); retry += 1)
     plan.send(op, { label: `retry ${retry}` });
+  plan.followUp(op);
   plan.probeEffects(op, 'after retries');
 }
 
@@ -58,6 +60,7 @@ export function slowTimeout(plan: PatternBuilder, spec: Spec<'slow-timeout'>): v
       plan.send(op, { label: `retry ${index + 1} at +${at} ms`, background: true });
     });
   plan.join();
+  plan.followUp(op);
   // The probe waits the pattern's settleMs (1500 ms by default here), so a delayed original lands.
   plan.probeEffects(op, 'after the original and its retries');
 }
@@ -93,5 +96,7 @@ export function delayedRetries(plan: PatternBuilder, spec: Spec<'delayed-retries
       ...(past ? { afterRetention: true } : {}),
     });
   });
+  // Past the retention the key lives again: its answers are judged apart, not followed up.
+  if (!expired) plan.followUp(op);
   plan.probeEffects(op, 'after delayed retries');
 }

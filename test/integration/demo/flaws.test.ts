@@ -120,7 +120,66 @@ const PROBES: Record<FlawName, FlawProbe> = {
         : undefined;
     },
   },
+  'missing-retry-after': {
+    settings: { processingMs: 300 },
+    async probe(demo) {
+      const key = freshKey();
+      const first = demo.pay(key, samplePayment());
+      await sleep(100);
+      const duplicate = await demo.pay(key, samplePayment());
+      await first;
+      if (duplicate.status !== 409) return `the duplicate in flight got ${duplicate.status}`;
+      return duplicate.headers['retry-after'] === undefined
+        ? 'the 409 for a duplicate in flight carries no Retry-After'
+        : undefined;
+    },
+  },
+  'stuck-after-abort': {
+    settings: { processingMs: 300 },
+    async probe(demo) {
+      const key = freshKey();
+      // The client gives up after 100 ms, while the provider call is still running.
+      await demo.pay(key, samplePayment(), { fresh: true, timeoutMs: 100 }).catch(() => undefined);
+      return stillInProgress(demo, key, 'after the client gave up');
+    },
+  },
+  '500-then-409': {
+    settings: {},
+    async probe(demo) {
+      const key = freshKey();
+      const headers = { 'demo-provider-fail': 'true' };
+      const first = await demo.pay(key, samplePayment(), { headers });
+      if (first.status !== 500) return undefined;
+      return stillInProgress(demo, key, 'after a 500');
+    },
+  },
+  'trusted-client-header': {
+    settings: {},
+    async probe(demo) {
+      const key = freshKey();
+      const headers = { 'x-idempotency-status': 'processing' };
+      const first = await demo
+        .pay(key, samplePayment(), { fresh: true, timeoutMs: 300, headers })
+        .catch(() => undefined);
+      if (first !== undefined) return undefined;
+      return stillInProgress(demo, key, 'after a request with X-Idempotency-Status: processing');
+    },
+  },
 };
+
+/** A sentence when the key still answers 409 a second after `when`, with no payment made. */
+async function stillInProgress(
+  demo: RunningDemo,
+  key: string,
+  when: string,
+): Promise<string | undefined> {
+  await sleep(1000);
+  const retry = await demo.pay(key, samplePayment());
+  const effects = (await demo.paymentsFor(key)).length;
+  return retry.status === 409 && effects === 0
+    ? `a retry 1 s ${when} got 409 in progress and no payment was made`
+    : undefined;
+}
 
 async function observe(flaw: FlawName | 'none', probe: FlawProbe): Promise<string | undefined> {
   const demo = await startDemo({ ...probe.settings, flaw });

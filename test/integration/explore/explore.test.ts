@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FlawName } from '../../../src/demo/flaws.js';
 import { explore, type ExploreResult } from '../../../src/explore/explore.js';
+import type { Schedule } from '../../../src/explore/schedule.js';
 import { BIN, runCli } from '../../support/cli.js';
 import { startDemo } from '../../support/demo-target.js';
 
@@ -64,6 +65,7 @@ describe('property-based exploration against the demo target', () => {
     expect(counterexample?.requests).toBeLessThanOrEqual(2);
     expect(counterexample?.schedule.steps).toHaveLength(1);
     expect(counterexample?.steps[0]).toMatch(/^1\. release 2 requests together: key A/);
+    expectMinimalRace(counterexample?.schedule);
     expect(counterexample?.violations.map((violation) => violation.checker)).toContain(
       'effectsPerKey',
     );
@@ -73,6 +75,28 @@ describe('property-based exploration against the demo target', () => {
     expect(await readdir(result.reportDir ?? '')).toEqual(
       expect.arrayContaining(['index.html', 'junit.xml', 'results.json', 'history.jsonl']),
     );
+  });
+
+  /** Exactly two requests on the clean lane, one key, one tenant, the same payload. */
+  function expectMinimalRace(schedule: Schedule | undefined): void {
+    const requests = schedule?.steps.flatMap((step) => step.requests) ?? [];
+    expect(requests).toHaveLength(2);
+    expect(requests.map((item) => item.lane)).toEqual(['clean', 'clean']);
+    expect(new Set(requests.map((item) => item.tenant)).size).toBe(1);
+    expect(new Set(requests.map((item) => item.variant)).size).toBe(1);
+    expect(new Set(requests.map((item) => item.key)).size).toBe(1);
+  }
+
+  it('shrinks the race in every dimension, from schedules that drew other lanes, tenants, payloads and keys', async () => {
+    // Before every choice shrank, seed 4 ended at "key B as bob, original payload, clean lane |
+    // key B as bob, different payload, lost-response lane" and seed 2 kept a different payload.
+    for (const seed of [4, 2]) {
+      const result = await exploreFlaw('check-then-insert', 100, { seed });
+      expectMinimalRace(result.counterexample?.schedule);
+      expect(result.counterexample?.steps).toEqual([
+        '1. release 2 requests together: key A as alice, original payload, clean lane | key A as alice, original payload, clean lane',
+      ]);
+    }
   });
 
   it('shrinks the missing payload comparison to two requests, and replays it exactly from seed and path', async () => {

@@ -28,10 +28,10 @@ const payments = defineScenario({
   ],
 });
 
-/** The lines of the terminal summary's "Violations (n of m):" block. */
+/** The lines of the terminal summary's "Defects: n defects (m violations)" block. */
 function violationBlock(summary: string): string {
   const lines = summary.split('\n');
-  const start = lines.findIndex((line) => line.startsWith('Violations ('));
+  const start = lines.findIndex((line) => line.startsWith('Defects: '));
   const end = lines.indexOf('', start);
   return lines.slice(start, end === -1 ? undefined : end).join('\n');
 }
@@ -88,10 +88,12 @@ describe('idemproof/vitest and run() against the demo target', () => {
 
     const violations = violationBlock(printed);
     expect(violations).toMatch(
-      /^Violations \(\d+ of \d+\):\n✗ library payments · conflictOnMismatch/,
+      /^Defects: \d+ defects? \(\d+ violations?\)\n✗ 1\. .+\n {2}in library payments\n {2}first: library payments · conflictOnMismatch/,
     );
     expect(message).toContain(violations);
-    expect(message.split('\n')[0]).toMatch(/^FAIL: \d+ violations? in \d+ checks?/);
+    expect(message.split('\n')[0]).toMatch(
+      /^FAIL: \d+ defects? \(\d+ violations?\) in \d+ checks?/,
+    );
     expect(printed.split('\n')).toContain(message.split('\n')[0]);
 
     const replay = /^seed 7 · replay: (.*)$/m.exec(message)?.[1];

@@ -391,10 +391,11 @@ describe('the HTML report in headless Chromium, from a hostile target', () => {
     for (const body of run.jsonBodies) expect(shown).toContain(showControls(body));
     expect(shown).toContain(LONG_LINE);
     expect(shown).toContain(`javascript:window.__pwned='location'`);
-    // The violation's sections rendered: attempts, the body diff, the timeline.
-    expect(await page.getByText('Body differences').count()).toBe(1);
+    // The violation's sections rendered: attempts, the body diff, the timeline. Its body diff
+    // shows twice: under Defects (its defect's first violation, in full) and under Violations.
+    expect(await page.getByText('Body differences').count()).toBe(2);
     expect(await page.locator('article.violation').count()).toBeGreaterThanOrEqual(2);
-    expect(await page.locator('section.diffs').count()).toBe(1);
+    expect(await page.locator('section.diffs').count()).toBe(2);
     expect(await page.locator('figure.timeline svg').count()).toBeGreaterThan(0);
     // Long lines wrap inside the page instead of widening it.
     const overflow = await page.evaluate(

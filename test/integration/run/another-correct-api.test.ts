@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runSuite } from '../../../src/run/run.js';
 import {
   startWaitAndReplayTarget,
+  WAIT_AND_REPLAY_SCENARIO,
   type WaitAndReplayTarget,
 } from '../../support/wait-and-replay-target.js';
 
@@ -29,18 +30,11 @@ describe('another correct API, with other choices than the demo', () => {
     await writeFile(
       path,
       `name: shipments
-target:
-  baseUrl: http://127.0.0.1:1
-  path: /shipments
-  tenants:
-    north: { X-Tenant: north }
-    south: { X-Tenant: south }
-payload: { template: { ref: 'ref-{{marker}}', parcels: { $int: [1, 9] } }, different: { parcels: 99 } }
-effects: { http: { url: '/effects?key={{key}}', count: $.n } }
-keylessEffects: { http: { url: '/effects?marker=ref-{{marker}}', count: $.n } }
-profile: ietf
+${WAIT_AND_REPLAY_SCENARIO}profile: ietf
 overrides:
   missingKey: { expect: processed }
+  # Its refusals are plain JSON with a stable message, not the draft's problem details.
+  refusals: { codes: { path: $.error, mismatch: idempotency key reused with another payload } }
 faults: { slowMs: 400 }
 patterns:
   - kind: sequential-duplicates
@@ -97,6 +91,7 @@ patterns:
         'conflictOnMismatch',
         'inFlightDuplicates',
         'missingKeyRefused',
+        'refusalContents',
         'tenantIsolation',
         'distinctKeysDistinctEffects',
       ]),

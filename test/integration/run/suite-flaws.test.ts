@@ -18,6 +18,10 @@ const EXPECTED: Record<FlawName, string[]> = {
   'unscoped-keys': ['demo payments › tenantIsolation'],
   'ttl-units': ['demo payments › effectsPerKey'],
   'release-on-disconnect': ['demo payments › effectsPerKey'],
+  'missing-retry-after': ['demo payments › refusalContents'],
+  'stuck-after-abort': ['demo payments › keyNotStuck'],
+  '500-then-409': ['demo payments › keyNotStuck'],
+  'trusted-client-header': ['demo payments › keyNotStuck'],
 };
 
 describe('the built-in suite against each flaw of the demo target', () => {

@@ -81,7 +81,7 @@ describe('certification requirements', () => {
       expect(kinds).toEqual(
         expect.arrayContaining(['concurrent-burst', 'payload-mismatch', 'cross-tenant']),
       );
-      // The profile's rules cannot be overridden by the scenario; its windows can.
+      // Every override of the scenario carries over (the demo's sets only its retention).
       expect(Object.keys(reloaded?.scenario.overrides ?? {})).toEqual(['retentionMs']);
       const alone = conformanceScenario(
         { ...loaded.scenario, target: { ...loaded.scenario.target, tenants: {} } },

@@ -15,7 +15,9 @@ describe('runChecks', () => {
       'replayIdenticalResponses',
       'conflictOnMismatch',
       'inFlightDuplicates',
+      'keyNotStuck',
       'missingKeyRefused',
+      'refusalContents',
       'tenantIsolation',
       'outOfOrderFinalState',
       'distinctKeysDistinctEffects',
@@ -68,7 +70,7 @@ describe('runChecks', () => {
       { ...invoke, index: 4, request: undefined },
     ] as unknown as typeof h.events;
     const results = runChecks(odd, context);
-    expect(results).toHaveLength(9);
+    expect(results).toHaveLength(Object.keys(DEFAULT_CHECKERS).length);
     for (const result of results) expect(['unknown', true, false]).toContain(result.valid);
   });
 });

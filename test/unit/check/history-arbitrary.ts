@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { HistoryEvent } from '../../../src/history/events.js';
 import { PROFILES, type Profile } from '../../../src/scenario/profile.js';
-import { HistoryBuilder, payment } from './history-builder.js';
+import { HistoryBuilder, payment, type ResponseSpec } from './history-builder.js';
 
 /**
  * Arbitrary histories of well-behaved APIs: every key's attempts get identical replays (201
@@ -10,6 +10,19 @@ import { HistoryBuilder, payment } from './history-builder.js';
  * (1 for a key that succeeded; 0 or 1 when no outcome is known). Tweaks break one property.
  */
 type Outcome = 'ok' | 'lost' | 'timeout' | 'not delivered';
+
+/** A refusal as the profile's refusal rules want it: problem details, the texts it declares. */
+function refusal(
+  profile: Profile,
+  status: number,
+  title: string,
+  texts: readonly string[] = [],
+): ResponseSpec {
+  const body = { type: 'about:blank', title, status, detail: texts.join(' ') };
+  return profile.refusals.problemJson
+    ? { status, body, headers: [['content-type', 'application/problem+json']] }
+    : { status, body };
+}
 
 export interface KeyPlan {
   readonly key: string;
@@ -143,10 +156,12 @@ export function buildHistory(good: GoodHistory, tweaks: Tweaks = {}): HistoryEve
     } as const;
     h.send(
       { ...spec, variant: 'different', label: 'different payload' },
-      {
-        status: good.profile.mismatchStatus[0] ?? 409,
-        body: { title: 'Idempotency-Key reused with a different payload' },
-      },
+      refusal(
+        good.profile,
+        good.profile.mismatchStatus[0] ?? 409,
+        'Idempotency-Key reused with a different payload',
+        good.profile.refusals.mismatchBody,
+      ),
     );
     respond(used, plan, h.invoke({ ...spec, label: 'original again' }), true);
   }
@@ -160,10 +175,7 @@ export function buildHistory(good: GoodHistory, tweaks: Tweaks = {}): HistoryEve
       label: `without key ${n}`,
     } as const;
     if (missing.expect === 'refused')
-      h.send(spec, {
-        status: missing.status[0] ?? 400,
-        body: { title: 'Idempotency-Key required' },
-      });
+      h.send(spec, refusal(good.profile, missing.status[0] ?? 400, 'Idempotency-Key required'));
     else h.send(spec, { status: 201, body: payment(`pay_nokey_${n}`) });
   }
   if (good.keyless > 0)

@@ -24,6 +24,12 @@ export class HistoryBuilder {
 
   constructor(private readonly scenario = 'payments') {}
 
+  /** Lets `ms` pass before the next event (events are otherwise 3 ms apart). */
+  advance(ms: number): this {
+    this.clock += ms;
+    return this;
+  }
+
   private position(): { index: number; time: number; scenario: string } {
     this.clock += 3;
     return { index: this.events.length, time: this.clock, scenario: this.scenario };

@@ -20,9 +20,12 @@ export function sha256(text: string): string {
 export function responseOf(spec: ResponseSpec): RecordedResponse {
   const body = typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body ?? {});
   const cut = spec.recordedChars === undefined ? body : body.slice(0, spec.recordedChars);
+  // A Content-Type the spec gives replaces the default one.
+  const typed = (spec.headers ?? []).some(([name]) => name.toLowerCase() === 'content-type');
+  const defaultType: [string, string][] = typed ? [] : [['content-type', 'application/json']];
   return {
     status: spec.status,
-    headers: [['content-type', 'application/json'], ...(spec.headers ?? [])].map(
+    headers: [...defaultType, ...(spec.headers ?? [])].map(
       ([name, value]) => [name.toLowerCase(), value] as const,
     ),
     body: cut,

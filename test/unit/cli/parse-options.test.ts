@@ -3,10 +3,12 @@ import { exitCodeForCategory } from '../../../src/cli/exit-codes.js';
 import {
   MAX_SEED,
   parseDuration,
+  parseRepeat,
   parseSeed,
   parseWholeNumber,
 } from '../../../src/cli/parse-options.js';
 import { ERROR_CODES } from '../../../src/errors.js';
+import { checkedRepeat } from '../../../src/run/run.js';
 
 describe('command-line option parsing', () => {
   it('reads durations with units, bare numbers as seconds', () => {
@@ -35,6 +37,16 @@ describe('command-line option parsing', () => {
     expect(() => parseSeed(String(2 ** 31))).toThrow(
       /--seed '2147483648' is not a whole number from 0 to 2147483647/,
     );
+  });
+
+  it('bounds --repeat to 1 … 100 repetitions', () => {
+    expect(parseRepeat(undefined)).toBeUndefined();
+    expect(parseRepeat('1')).toBe(1);
+    expect(parseRepeat('100')).toBe(100);
+    expect(() => parseRepeat('101')).toThrow(/--repeat '101' is not a whole number from 1 to 100/);
+    expect(() => parseRepeat('0')).toThrow(/--repeat '0'/);
+    expect(() => checkedRepeat(2.5)).toThrow(/--repeat must be a whole number from 1 to 100/);
+    expect(checkedRepeat(undefined)).toBe(1);
   });
 
   it('maps every error category to its documented exit code', () => {

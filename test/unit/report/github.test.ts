@@ -97,7 +97,7 @@ describe('github reporter: step summary', () => {
     const text = readFileSync(summary, 'utf8');
     expect(text.startsWith('# Build\n\nearlier step output\n\n## ✗ idemproof: FAIL\n')).toBe(true);
     expect(text).toContain(
-      '**FAIL\\: 2 violations in 2 checks · 3 checks unknown · 2 scenarios stopped early**',
+      '**FAIL\\: 2 defects \\(2 violations\\) in 2 checks · 3 checks unknown · 2 scenarios stopped early**',
     );
     expect(text).toContain(
       [
@@ -108,13 +108,17 @@ describe('github reporter: step summary', () => {
         '| orders-unknown (stopped early: IDEMPROOF\\_ERR\\_TARGET\\_UNREACHABLE) | ? | ? |   |   |',
       ].join('\n'),
     );
-    expect(text).toContain('### Violations (2 of 2)');
-    expect(text).toContain('**1. payments &lt;fail&gt; &amp; "friends" · effectsPerKey**');
-    expect(text).toContain('- duplicate-effect · key ` k-dup-"<1>" `');
+    expect(text).toContain('### Defects: 2 defects (2 violations)');
+    expect(text).toContain(
+      '**1. payments &lt;fail&gt; &amp; "friends" · effectsPerKey: duplicate effect** · 1 violation in payments &lt;fail&gt; &amp; "friends"',
+    );
+    expect(text).toContain('- first: duplicate-effect · key ` k-dup-"<1>" `');
     expect(text).toContain(
       '- **actual:** 2 payments &lt;/textarea&gt;&lt;script&gt;alert\\(1\\)&lt;/script&gt;',
     );
-    expect(text).toContain('**2. payments &lt;fail&gt; &amp; "friends" · replayIdentical**');
+    expect(text).toContain(
+      '**2. payments &lt;fail&gt; &amp; "friends" · replayIdentical: replay body differs**',
+    );
     expect(text).toContain('- **actual:** status 200; \\$.status "captured" → "pending"');
     expect(text).toContain(`seed 42 · replay:\n\n\`\`\`sh\n${REPLAY_COMMAND}\n\`\`\`\n`);
     expect(text).toContain(`report folder: \` ${test.context.reportDir} \``);
@@ -144,7 +148,7 @@ describe('github reporter: step summary', () => {
       '- charged 100%⟨U+000D⟩⟨U+000A⟩\\:\\:set-output name=x\\:\\:y &lt;img src=x onerror=alert\\(1\\)&gt; \\[click\\]\\(javascript\\:alert\\(1\\)\\) \\@octocat \\:warning\\:\n',
     );
     expect(text).toContain('- **actual:** 2 effects \\| &lt;b&gt;bold&lt;/b&gt;\n');
-    expect(text).toContain('- duplicate-effect · key ``` k`1``2 ```\n');
+    expect(text).toContain('- first: duplicate-effect · key ``` k`1``2 ```\n');
     expect(text).not.toMatch(/<(script|img|b>)/);
   });
 
@@ -177,14 +181,21 @@ describe('github reporter: step summary', () => {
     );
   });
 
-  it('lists at most 50 violations, then says how many more', () => {
-    const many = Array.from({ length: 60 }, (_, i) => anomaly(`k-${i}`, `duplicate ${i}`));
+  it('groups violations into defects, lists at most 50, then says how many more', () => {
+    const same = Array.from({ length: 60 }, (_, i) => anomaly(`k-${i}`, `duplicate ${i}`));
+    const grouped = githubSummary(
+      withFailing({ checks: [failedCheck('effectsPerKey', same)] }),
+      '/tmp/reports/run',
+    );
+    expect(grouped).toContain('### Defects: 1 defect (60 violations)');
+    expect(grouped).toContain('- also 59 more \\(k-1, k-2, k-3');
+    const many = same.map((one, i) => ({ ...one, kind: `kind-${i}` }));
     const result = withFailing({
       checks: [failedCheck('effectsPerKey', many), failedCheck('replayIdentical', [])],
     });
     const text = githubSummary(result, '/tmp/reports/run');
-    expect(text).toContain('### Violations (50 of 61)');
-    expect(text).toContain('… and 11 more violations');
+    expect(text).toContain('### Defects: 60 defects (60 violations)');
+    expect(text).toContain('… and 11 more defects');
     // The check without anomalies is listed, not hidden behind the first check's 60.
     expect(text).toContain('- replayIdentical is violated \\(no anomaly was recorded\\)');
     expect(text).toContain('- duplicate 48\n');
@@ -237,12 +248,13 @@ describe('github reporter: step summary', () => {
 });
 
 describe('github reporter: workflow commands', () => {
-  it('prints one ::error per violation with the scenario file and title', async () => {
+  it('prints one ::error per defect with the scenario file and title', async () => {
     const { result, history } = buildFixture();
     await createGithubReporter(test.context, { env: {} }).onEnd(result, history);
     expect(test.out).toHaveLength(2);
     expect(test.out[1]).toBe(
       '::error file=scenarios/payments <fail> & "friends".yaml,title=payments <fail> & "friends" · replayIdentical::' +
+        'replay body differs · 1 violation in payments <fail> & "friends"%0A' +
         'The retry of k-replay got a different body than the original (javascript:alert(document.cookie)).' +
         '%0Areplay-body-differs · key k-replay · tenant acme "corp"' +
         '%0Aexpected: the replay repeats status 201 and the body byte for byte' +
@@ -264,6 +276,7 @@ describe('github reporter: workflow commands', () => {
     const [line] = githubAnnotations(result, '/r');
     expect(line).toBe(
       '::error file=scenarios/a%2Cb%3Ac.yaml,title=api%3A create%2C then retry · effectsPerKey::' +
+        'duplicate effect · 1 violation in api: create, then retry%0A' +
         'charged 100%25%0D%0A::set-output name=x::y <img src=x onerror=alert(1)> [click](javascript:alert(1)) @octocat :warning:' +
         '%0Aduplicate-effect · key k-1%0Aexpected: exactly one effect%0Aactual: 2 effects | <b>bold</b>',
     );
@@ -275,21 +288,25 @@ describe('github reporter: workflow commands', () => {
       checks: [failedCheck('effectsPerKey', [anomaly('k-1', 'twice')])],
     });
     expect(githubAnnotations(result, '/r')[0]).toMatch(
-      /^::error title=[^:]+effectsPerKey::twice%0A/,
+      /^::error title=[^:]+effectsPerKey::duplicate effect · 1 violation in [^%]+%0Atwice%0A/,
     );
   });
 
   it('caps the annotations at 50 and adds one that counts the rest', () => {
-    const many = Array.from({ length: 70 }, (_, i) => anomaly(`k-${i}`, `duplicate ${i}`));
+    const many = Array.from({ length: 70 }, (_, i) => ({
+      ...anomaly(`k-${i}`, `duplicate ${i}`),
+      kind: `kind-${i}`,
+    }));
     const result = withFailing({
       checks: [failedCheck('effectsPerKey', many), failedCheck('replayIdentical', [])],
     });
     const lines = githubAnnotations(result, '/tmp/reports/run');
     expect(lines).toHaveLength(SHOWN_VIOLATIONS + 1);
     expect(lines.every((line) => line.startsWith('::error '))).toBe(true);
-    expect(lines[1]).toContain('title=payments <fail> & "friends" · replayIdentical::');
+    // The check without anomalies comes first, not hidden behind the other check's 70 defects.
+    expect(lines[0]).toContain('title=payments <fail> & "friends" · replayIdentical::');
     expect(lines[SHOWN_VIOLATIONS]).toBe(
-      '::error title=idemproof::21 more violations not annotated; every one is in the report: /tmp/reports/run/index.html',
+      '::error title=idemproof::21 more defects not annotated; every one is in the report: /tmp/reports/run/index.html',
     );
   });
 
@@ -309,7 +326,7 @@ describe('github reporter: workflow commands', () => {
     );
     expect(stopped).toHaveLength(3);
     expect(stopped[0]).toBe(
-      '::warning title=idemproof CRASHED::FAIL: 2 violations in 2 checks · CRASHED: idemproof crashed, after 9 of 20 planned attempts; the checks cover only what was recorded',
+      '::warning title=idemproof CRASHED::FAIL: 2 defects (2 violations) in 2 checks · CRASHED: idemproof crashed, after 9 of 20 planned attempts; the checks cover only what was recorded',
     );
     const undecided: RunResult = {
       ...result,

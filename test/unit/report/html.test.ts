@@ -86,7 +86,16 @@ describe('index.html', () => {
 
   it('tells the run: verdict, replay command, lanes, scenarios × checks linked to violations', () => {
     const text = flat(page);
-    expect(text).toContain('<header class="banner fail"><h1>FAIL&#58; 2 violations in 2 checks');
+    expect(text).toContain(
+      '<header class="banner fail"><h1>FAIL&#58; 2 defects (2 violations) in 2 checks',
+    );
+    // The defects lead, each with its count and its first violation in full.
+    expect(text).toContain('<section id="defects"><h2>Defects: 2 defects (2 violations)</h2>');
+    expect(text.indexOf('id="defects"')).toBeLessThan(text.indexOf('id="violations"'));
+    expect(text).toContain('1. duplicate effect · 1 violation</h3>');
+    expect(text).toContain('<article class="violation fail" id="d-1">');
+    expect(text).toContain('<a href="#defect-1">1. duplicate effect</a>');
+    expect(text).toContain('<article class="defect" id="defect-1">');
     expect(text).toContain(`<pre class="copy">${escapeHtml(REPLAY_COMMAND)}</pre>`);
     expect(text).toContain('downstream reset_peer timeout&#61;0');
     expect(text).toContain('<a href="#v-1-0-0">✗ 1</a>');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JUNIT_FILE, junitReporter } from '../../../src/report/junit.js';
+import { JUNIT_FILE, junitReporter, junitXml } from '../../../src/report/junit.js';
+import type { RunResult } from '../../../src/run/result.js';
 import { testContext, type TestContext } from './context.js';
 import {
   buildFixture,
@@ -77,8 +78,8 @@ describe('junit.xml', () => {
     );
   });
 
-  it('lists every anomaly of a violated check in its failure', () => {
-    const failure = children(testcase(FAIL, 'effectsPerKey'), 'failure')[0];
+  it('makes one failing testcase per defect, with its first violation in full', () => {
+    const failure = children(testcase(FAIL, 'effectsPerKey: duplicate effect'), 'failure')[0];
     expect(failure?.attributes.type).toBe('duplicate-effect');
     // The message attribute is the first anomaly's message, control characters stripped.
     expect(failure?.attributes.message).toBe(
@@ -89,8 +90,49 @@ describe('junit.xml', () => {
     expect(text).toContain(`actual:   2 payments ${HOSTILE_SCRIPT}`);
     expect(text).toContain("curl:     curl -X POST 'http://127.0.0.1:8080/payments'");
     expect(text).toContain('seed 42 · replay: npx idemproof run');
-    const replay = children(testcase(FAIL, 'replayIdentical'), 'failure')[0];
+    const replay = children(testcase(FAIL, 'replayIdentical: replay body differs'), 'failure')[0];
     expect(replay?.attributes.type).toBe('replay-body-differs');
+  });
+
+  it('groups the violations of one defect into one failing testcase that counts them', () => {
+    const { result } = buildFixture();
+    const failing = result.scenarios[1];
+    const check = failing?.checks[0];
+    const first = check?.anomalies[0];
+    if (failing === undefined || check === undefined || first === undefined)
+      throw new Error('fixture changed');
+    const many: RunResult = {
+      ...result,
+      scenarios: [
+        {
+          ...failing,
+          checks: [
+            {
+              ...check,
+              anomalies: [
+                ...Array.from({ length: 3 }, (_, i) => ({ ...first, key: `k-${i}` })),
+                { ...first, kind: 'missing-effect' },
+              ],
+            },
+            ...failing.checks.slice(1),
+          ],
+        },
+      ],
+    };
+    const parsed = parseXml(junitXml(many, '/tmp/reports/run'));
+    const failures = elements(parsed, 'testcase').filter(
+      (one) => children(one, 'failure').length > 0,
+    );
+    expect(failures.map((one) => one.attributes.name)).toEqual([
+      'effectsPerKey: duplicate effect',
+      'effectsPerKey: missing effect',
+      'replayIdentical: replay body differs',
+    ]);
+    const text = textOf(children(failures[0] as ParsedElement, 'failure')[0] as ParsedElement);
+    expect(text).toContain('duplicate effect: 3 violations of effectsPerKey in scenario');
+    expect(text).toContain('2. key k-1 · events');
+    expect(text).toContain('3. key k-2 · events');
+    expect(parsed.attributes.failures).toBe('3');
   });
 
   it('reports unknown as error when the scenario stopped early, else as skipped', () => {

@@ -47,7 +47,7 @@ describe('reporter registry', () => {
       'results.json',
     ]);
     for (const file of files) expect(existsSync(file)).toBe(true);
-    expect(test.out[0]).toContain('FAIL: 2 violations');
+    expect(test.out[0]).toContain('FAIL: 2 defects (2 violations)');
   });
 });
 

@@ -32,7 +32,7 @@ describe('terminal reporter', () => {
       expect(text).not.toMatch(ANSI);
       const lines = text.split('\n');
       expect(lines[0]).toBe(
-        'FAIL: 2 violations in 2 checks · 3 checks unknown · 2 scenarios stopped early',
+        'FAIL: 2 defects (2 violations) in 2 checks · 3 checks unknown · 2 scenarios stopped early',
       );
       expect(lines.length).toBeLessThanOrEqual(40);
       expect(text).toMatch(
@@ -40,7 +40,8 @@ describe('terminal reporter', () => {
       );
       expect(text).toMatch(/^payments-pass +✓ +✓ +–$/m);
       expect(text).toContain(`${FAIL}  ✗`);
-      expect(text).toContain('Violations (2 of 2):');
+      expect(text).toContain('Defects: 2 defects (2 violations)');
+      expect(text).toMatch(/^✗ 1\. duplicate effect · 1 violation$/m);
       expect(text).toContain('made 2 payments after a lost response');
       expect(text).toContain('  expected: exactly one payment for the key');
       expect(text).toContain("  curl:     curl -X POST 'http://127.0.0.1:8080/payments'");
@@ -59,7 +60,7 @@ describe('terminal reporter', () => {
       expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/); // eslint-disable-line no-control-regex
     });
 
-    it('says PASS when every check holds, and how many more violations the HTML report has', async () => {
+    it('says PASS when every check holds, groups violations, and counts the defects left out', async () => {
       const { result, history } = buildFixture();
       const pass = { ...result, valid: true as const, scenarios: result.scenarios.slice(0, 1) };
       await createTerminalReporter(test.context, { env: {} }).onEnd(pass, history);
@@ -86,10 +87,35 @@ describe('terminal reporter', () => {
       };
       await createTerminalReporter(test.context, { env: {} }).onEnd(many, history);
       const text = test.out[1] ?? '';
-      expect(text).toContain('Violations (5 of 9):');
-      // Round-robin: the replay violation is not hidden behind eight duplicates.
-      expect(text).toContain('replay-body-differs');
-      expect(text).toContain('… 4 more violations in the HTML report');
+      expect(text.split('\n')[0]).toContain('FAIL: 2 defects (9 violations)');
+      expect(text).toContain('Defects: 2 defects (9 violations)');
+      expect(text).toContain('✗ 1. duplicate effect · 8 violations');
+      expect(text).toContain('  also 7 more (');
+      // The replay violation is its own defect, not hidden behind eight duplicates.
+      expect(text).toContain('✗ 2. replay body differs · 1 violation');
+
+      const distinct = {
+        ...many,
+        repeat: 3,
+        scenarios: [
+          {
+            ...failing,
+            checks: [
+              {
+                ...check,
+                anomalies: Array.from({ length: 7 }, (_, i) => ({ ...anomaly, kind: `kind-${i}` })),
+              },
+              ...failing.checks.slice(1),
+            ],
+          },
+        ],
+      };
+      await createTerminalReporter(test.context, { env: {} }).onEnd(distinct, history);
+      const seven = test.out[2] ?? '';
+      expect(seven).toContain('Defects: 8 defects (8 violations)');
+      expect(seven).toContain('… 3 more defects in the HTML report');
+      // --repeat 3: the checks that held say so.
+      expect(seven).toContain('✓ Held in all 3 repetitions: conflictOnMismatch');
     });
   });
 

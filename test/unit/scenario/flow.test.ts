@@ -253,6 +253,8 @@ describe('flows: planning', () => {
       'probe-baseline',
       'send',
       'send',
+      // The liveness follow-up: it sends only if the key is left in progress.
+      'follow-up',
       'sleep',
       'probe-effects',
       'hook:key-teardown',
