@@ -1,6 +1,7 @@
 import { pageHead } from '../report/html-page.js';
 import { markup } from '../report/html-escape.js';
-import type { Certificate } from './certify.js';
+import { partHeadings, type Certificate } from './certify.js';
+import type { RequirementResult } from './requirements.js';
 
 /** Anomalies shown in full per requirement; the run's index.html has every one. */
 const SHOWN_ANOMALIES = 5;
@@ -19,6 +20,9 @@ const STYLE = markup`<style>
   dt { color: #57606a; } dd { margin: 0; overflow-wrap: anywhere; }
   table { border-collapse: collapse; width: 100%; margin-top: 1rem; }
   th, td { text-align: left; vertical-align: top; padding: 0.5rem; border-top: 1px solid #d0d7de; }
+  h2 { font-size: 1.15rem; margin: 1.5rem 0 0.25rem; }
+  h2.diverges, h2.found { color: #a40e26; } h2.conforms, h2.none { color: #116329; }
+  h2.undecided { color: #7d4e00; }
   td.holds { color: #116329; } td.violated { color: #a40e26; } td.unknown { color: #7d4e00; }
   td { overflow-wrap: anywhere; }
   td:first-child, td.holds, td.violated, td.unknown { white-space: nowrap; overflow-wrap: normal; }
@@ -27,10 +31,8 @@ const STYLE = markup`<style>
   footer { margin-top: 1.5rem; color: #57606a; font-size: 13px; }
 </style>`;
 
-/** certificate.html: one page, no script, the same CSP as the run's report. */
-export function renderCertificatePage(certificate: Certificate): string {
-  const state = certificate.verdict.replace(' ', '-');
-  const rows = certificate.requirements.map(
+function requirementRows(requirements: readonly RequirementResult[]): ReturnType<typeof markup>[] {
+  return requirements.map(
     (requirement) => markup`<tr>
       <td><strong>${requirement.id}</strong></td>
       <td>${requirement.text}</td>
@@ -51,6 +53,15 @@ export function renderCertificatePage(certificate: Certificate): string {
       }</td>
     </tr>`,
   );
+}
+
+const TABLE_HEAD = markup`<thead><tr><th>#</th><th>requirement</th><th>verdict</th><th>evidence</th></tr></thead>`;
+
+/** certificate.html: one page, no script, the same CSP as the run's report. */
+export function renderCertificatePage(certificate: Certificate): string {
+  const state = certificate.verdict.replace(' ', '-');
+  const headings = partHeadings(certificate);
+  const suggestion = certificate.suggestedProfile;
   const page = markup`${pageHead(`${certificate.title} · ${certificate.verdict}`, STYLE)}
 <body>
 <main>
@@ -67,10 +78,31 @@ export function renderCertificatePage(certificate: Certificate): string {
   <dt>adjustments</dt><dd>${certificate.adjustments.length === 0 ? 'none' : certificate.adjustments.join('; ')}</dd>
   <dt>replay</dt><dd><code>${certificate.replayCommand}</code></dd>
 </dl>
-<table>
-  <thead><tr><th>#</th><th>requirement</th><th>verdict</th><th>evidence</th></tr></thead>
-  <tbody>${rows}</tbody>
-</table>
+<section id="conformance">
+<h2 class="${certificate.conformance.verdict}">${headings.conformance}</h2>
+<p>The choices the profile makes, which another API may make differently: a target that differs
+here conforms to another profile.</p>
+<table>${TABLE_HEAD}<tbody>${requirementRows(certificate.conformance.requirements)}</tbody></table>
+</section>
+<section id="defects">
+<h2 class="${certificate.defects.verdict}">${headings.defects}</h2>
+<p>What no profile can excuse: more effects than allowed, a different replay, an accepted
+mismatch, a stuck key, cross-tenant leakage.</p>
+<table>${TABLE_HEAD}<tbody>${requirementRows(certificate.defects.requirements)}</tbody></table>
+</section>${
+    suggestion === undefined
+      ? ''
+      : markup`
+<section id="suggested-profile">
+<h2>Suggested profile</h2>
+<p><code>${suggestion.file}</code> extends <code>${suggestion.extends}</code>${
+          suggestion.changes.length === 0
+            ? markup`; no choice differed.`
+            : markup`, with: <ul>${suggestion.changes.map((change) => markup`<li>${change}</li>`)}</ul>`
+        }</p>
+<p>${suggestion.fits ? 'Judged again on the recorded history, every choice of it holds.' : 'Judged again on the recorded history, some choices still do not hold.'}</p>
+</section>`
+  }
 <footer>Every attempt behind this evidence is in <a href="index.html">index.html</a>,
 results.json and history.jsonl in the same folder.</footer>
 </main>

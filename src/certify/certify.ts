@@ -1,12 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { IdemproofError } from '../errors.js';
 import { scrubUrls } from '../history/redact.js';
 import { DEMO_SUITE } from '../cli/demo-command.js';
 import { writeReportFile } from '../report/report-file.js';
 import type { RunResult } from '../run/result.js';
+import { readHistory, readRunFile } from '../run/run-file.js';
 import { runSuite, shellWord, type RunOptions, type RunOutcome } from '../run/run.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { PROFILE_NAMES, type Profile, type ProfileName } from '../scenario/profile.js';
@@ -19,9 +20,19 @@ import {
   requirementsOf,
   type RequirementResult,
 } from './requirements.js';
+import {
+  inferProfile,
+  judgeAgain,
+  nearestBuiltIn,
+  profileFileText,
+  type SuggestedProfile,
+} from './suggest.js';
 
 export const CERTIFICATE_JSON = 'certificate.json';
 export const CERTIFICATE_HTML = 'certificate.html';
+export const SUGGESTED_PROFILE = 'suggested-profile.yaml';
+/** Rounds of judging the history again under the suggestion before it is written. */
+const SUGGEST_ROUNDS = 4;
 
 export type CertifyOptions = Omit<RunOptions, 'paths' | 'profile' | 'target' | 'replayCommand'> & {
   /** A built-in profile's name, or a profile file (`./acme.yaml`). */
@@ -29,14 +40,30 @@ export type CertifyOptions = Omit<RunOptions, 'paths' | 'profile' | 'target' | '
   readonly target: string;
   /** The scenario whose target, key, payload, tenants and probes are used; default the demo's. */
   readonly scenario?: string | undefined;
+  /**
+   * Write the profile the target was seen to follow: true for suggested-profile.yaml in the
+   * report folder, or a file path.
+   */
+  readonly suggestProfile?: boolean | string | undefined;
 };
 
+/** One part of a certificate and its verdict. */
+export interface CertificatePart<V extends string> {
+  /**
+   * profile part: conforms (every choice holds), diverges (one is violated), undecided;
+   * defects part: none (every requirement holds), found (one is violated), undecided.
+   */
+  readonly verdict: V;
+  readonly requirements: readonly RequirementResult[];
+}
+
 export interface Certificate {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: 2;
   readonly title: string;
   /**
-   * certified: every requirement the run exercised holds, and every one an API must show was
-   * exercised; not certified: one is violated; incomplete: otherwise (undecided, or cut short).
+   * certified: the target conforms to the profile and has no defect, and every requirement an
+   * API must show was exercised; not certified: a requirement of either part is violated;
+   * incomplete: otherwise (undecided, or cut short).
    */
   readonly verdict: 'certified' | 'not certified' | 'incomplete';
   /** The verdict in one line, naming what was not exercised. */
@@ -58,7 +85,12 @@ export interface Certificate {
   readonly scenario: { readonly name: string; readonly file: string };
   /** What the scenario's overrides changed in the profile (they win over it). */
   readonly adjustments: readonly string[];
-  readonly requirements: readonly RequirementResult[];
+  /** "Conforms to profile P (sha256 …)": the profile's choices, each holds/violated/unknown. */
+  readonly conformance: CertificatePart<'conforms' | 'diverges' | 'undecided'>;
+  /** What no profile can excuse: more effects, a different replay, a stuck key… */
+  readonly defects: CertificatePart<'none' | 'found' | 'undecided'>;
+  /** The profile the target was seen to follow, when asked for (`--suggest-profile`). */
+  readonly suggestedProfile?: SuggestedProfile;
   /** The run's own report, with every attempt behind the evidence. */
   readonly reportDir: string;
 }
@@ -93,7 +125,64 @@ export function conformanceScenario(scenario: Scenario, profile: string): Scenar
   };
 }
 
-function certificateOf(
+/** Is a requirement undecided in a way that keeps a certificate from being given? */
+function undecided(requirement: RequirementResult): boolean {
+  return requirement.verdict === 'unknown' && (requirement.exercised || !requirement.optional);
+}
+
+function partOf<V extends string>(
+  requirements: readonly RequirementResult[],
+  verdicts: readonly [violated: V, undecided: V, holds: V],
+): CertificatePart<V> {
+  const [violated, open, holds] = verdicts;
+  const verdict = requirements.some((requirement) => requirement.verdict === 'violated')
+    ? violated
+    : requirements.some(undecided)
+      ? open
+      : holds;
+  return { verdict, requirements };
+}
+
+const ids = (requirements: readonly RequirementResult[]): string =>
+  requirements.map((requirement) => requirement.id).join(', ');
+
+function summaryOf(
+  verdict: Certificate['verdict'],
+  conformance: Certificate['conformance'],
+  defects: Certificate['defects'],
+  profile: string,
+  cut: boolean,
+): string {
+  const all = [...conformance.requirements, ...defects.requirements];
+  const violated = (part: CertificatePart<string>): RequirementResult[] =>
+    part.requirements.filter((requirement) => requirement.verdict === 'violated');
+  const untested = all.filter((requirement) => !requirement.exercised && requirement.optional);
+  const open = all.filter(undecided);
+  const conformanceText =
+    conformance.verdict === 'diverges'
+      ? `diverges from profile ${profile} (${ids(violated(conformance))})`
+      : conformance.verdict === 'conforms'
+        ? `conforms to profile ${profile}`
+        : `conformance to profile ${profile} undecided`;
+  const defectText =
+    defects.verdict === 'found'
+      ? `defects: ${ids(violated(defects))}`
+      : defects.verdict === 'none'
+        ? 'no defects'
+        : 'defects undecided';
+  return [
+    `${verdict.toUpperCase()}: ${conformanceText}; ${defectText}`,
+    ...(untested.length === 0 ? [] : [`not exercised: ${ids(untested)}`]),
+    ...(open.length === 0 ? [] : [`undecided: ${ids(open)}`]),
+    ...(conformance.verdict === 'diverges' && defects.verdict === 'none'
+      ? ['the target differs from the profile only in its choices (--suggest-profile names them)']
+      : []),
+    ...(cut ? ['the run stopped early'] : []),
+  ].join(' · ');
+}
+
+/** The certificate of a conformance run, judged by `judged` (the base with the overrides). */
+export function certificateOf(
   base: Profile,
   loaded: LoadedScenario,
   result: RunResult,
@@ -105,38 +194,29 @@ function certificateOf(
     requirementsOf(scenario?.profile ?? base),
     scenario?.checks ?? [],
   );
+  const conformance = partOf(
+    requirements.filter((requirement) => requirement.part === 'profile'),
+    ['diverges', 'undecided', 'conforms'] as const,
+  );
+  const defects = partOf(
+    requirements.filter((requirement) => requirement.part === 'defect'),
+    ['found', 'undecided', 'none'] as const,
+  );
   const cut = (result.stopped ?? null) !== null || (scenario?.error ?? null) !== null;
-  const undecided = requirements.filter(
-    (requirement) =>
-      requirement.verdict === 'unknown' && (requirement.exercised || !requirement.optional),
-  );
-  const untested = requirements.filter(
-    (requirement) => !requirement.exercised && requirement.optional,
-  );
-  const verdict = requirements.some((requirement) => requirement.verdict === 'violated')
-    ? 'not certified'
-    : cut || undecided.length > 0
-      ? 'incomplete'
-      : 'certified';
-  const held = requirements.filter((requirement) => requirement.verdict === 'holds').length;
-  const summary = [
-    `${verdict.toUpperCase()}: ${held} of ${requirements.length} requirements hold`,
-    ...(untested.length === 0
-      ? []
-      : [`not exercised: ${untested.map((requirement) => requirement.id).join(', ')}`]),
-    ...(undecided.length === 0
-      ? []
-      : [`undecided: ${undecided.map((requirement) => requirement.id).join(', ')}`]),
-    ...(cut ? ['the run stopped early'] : []),
-  ].join(' · ');
+  const verdict =
+    conformance.verdict === 'diverges' || defects.verdict === 'found'
+      ? 'not certified'
+      : cut || conformance.verdict === 'undecided' || defects.verdict === 'undecided'
+        ? 'incomplete'
+        : 'certified';
   const adjustments = Object.entries(loaded.scenario.overrides).flatMap(([name, value]) =>
     value === undefined ? [] : [`${name}: ${JSON.stringify(value)}`],
   );
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     title: `idemproof conformance certificate: ${base.name} profile`,
     verdict,
-    summary,
+    summary: summaryOf(verdict, conformance, defects, base.name, cut),
     profile: profileFacts(base),
     target: scrubUrls(target),
     date: result.startedAt,
@@ -146,7 +226,8 @@ function certificateOf(
     replayCommand: result.replayCommand,
     scenario: { name: loaded.scenario.name, file: loaded.file },
     adjustments,
-    requirements,
+    conformance,
+    defects,
     reportDir: result.reportDir,
   };
 }
@@ -183,7 +264,21 @@ export async function certify(
           `--seed ${seed}`,
         ].join(' '),
     });
-    const certificate = certificateOf(base, loaded, outcome.result, options.target);
+    const judged = certificateOf(base, loaded, outcome.result, options.target);
+    const certificate =
+      options.suggestProfile === undefined || options.suggestProfile === false
+        ? judged
+        : {
+            ...judged,
+            suggestedProfile: await suggestProfile(
+              judged,
+              outcome.result,
+              base,
+              options.suggestProfile === true
+                ? join(outcome.result.reportDir, SUGGESTED_PROFILE)
+                : options.suggestProfile,
+            ),
+          };
     await writeReportFile(
       outcome.result.reportDir,
       CERTIFICATE_JSON,
@@ -200,6 +295,72 @@ export async function certify(
   }
 }
 
+/**
+ * Writes the profile the target was seen to follow to `file` and judges the recorded history
+ * again under it: the certificate says whether it fits.
+ */
+async function suggestProfile(
+  certificate: Certificate,
+  result: RunResult,
+  base: Profile,
+  file: string,
+): Promise<SuggestedProfile> {
+  const scenario = result.scenarios[0];
+  const run = await readRunFile(result.reportDir);
+  const history = await readHistory(result.reportDir, () => undefined);
+  const [entry] = run.scenarios;
+  const name = `${base.name.replace(/-suggested$/, '')}-suggested`;
+  let profile: Profile = { ...(scenario?.profile ?? base), name };
+  let conformance = certificate.conformance.requirements;
+  let checks = scenario?.checks ?? [];
+  let requirements: readonly RequirementResult[] = [];
+  const changes: string[] = [];
+  // A check keeps only its first anomalies: each round judges the history again under the
+  // suggestion so far, and changes what the next violations show, until nothing changes.
+  for (let round = 0; round < SUGGEST_ROUNDS && entry !== undefined; round++) {
+    const inferred = inferProfile(profile, conformance, checks);
+    profile = inferred.profile;
+    changes.push(...inferred.changes);
+    const judged = judgeAgain(
+      { file: entry.file, scenario: entry.scenario },
+      profile,
+      {
+        seed: run.seed,
+        run: run.run,
+        repeat: run.repeat ?? 1,
+        target: run.target ?? entry.scenario.target.baseUrl,
+      },
+      history,
+    );
+    requirements = judged.requirements;
+    checks = judged.checks;
+    conformance = requirements.filter((requirement) => requirement.part === 'profile');
+    if (inferred.changes.length === 0) break;
+  }
+  const nearest = nearestBuiltIn(profile);
+  const choices = requirements.filter((requirement) => requirement.part === 'profile');
+  const fits =
+    choices.length > 0 && choices.every((requirement) => requirement.verdict !== 'violated');
+  const header = [
+    `The profile ${certificate.target} was seen to follow, suggested by idemproof certify`,
+    `(run ${certificate.runId}, seed ${certificate.seed}) from the ${base.name} profile${
+      changes.length === 0 ? ': no choice differed.' : ', with these changes:'
+    }`,
+    ...changes.map((change) => `  - ${change}`),
+    fits
+      ? 'Judged again on the recorded history, every choice of this profile holds.'
+      : 'Judged again on the recorded history, some choices still do not hold: see certificate.json.',
+    ...(certificate.adjustments.length === 0
+      ? []
+      : [
+          "The scenario's overrides are part of it: remove them from the scenario when you use it.",
+        ]),
+  ];
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, profileFileText(name, nearest, header));
+  return { file, extends: nearest.extends, fields: nearest.fields, changes, fits, requirements };
+}
+
 /** Which profile: a built-in one with its version and rules, or a profile file. */
 function profileFacts(profile: Profile): Certificate['profile'] {
   const sha256 = profile.sha256 ?? '';
@@ -211,17 +372,47 @@ function profileFacts(profile: Profile): Certificate['profile'] {
 
 const SYMBOL = { holds: '✓', violated: '✗', unknown: '?' } as const;
 
+function requirementLines(requirements: readonly RequirementResult[]): string[] {
+  return requirements.flatMap((requirement) => [
+    `${SYMBOL[requirement.verdict]} ${requirement.id} ${requirement.verdict}: ${requirement.text}`,
+    `    ${requirement.evidence}`,
+  ]);
+}
+
+/** The headings of a certificate's two parts, as every format names them. */
+export function partHeadings(certificate: Certificate): { conformance: string; defects: string } {
+  const { conformance, defects, profile } = certificate;
+  return {
+    conformance: `Conforms to profile ${profile.name} (sha256 ${profile.sha256.slice(0, 12)}…): ${conformance.verdict}`,
+    defects: `Defects (no profile excuses them): ${
+      defects.verdict === 'found'
+        ? `${defects.requirements.filter((requirement) => requirement.verdict === 'violated').length} found`
+        : defects.verdict
+    }`,
+  };
+}
+
 /** The certificate in a few lines for the terminal. */
 export function formatCertificate(certificate: Certificate): string {
+  const headings = partHeadings(certificate);
+  const suggestion = certificate.suggestedProfile;
   return [
     `${certificate.summary}`,
     `${certificate.profile.name} profile (${certificate.profile.version}, sha256 ${certificate.profile.sha256.slice(0, 12)}…) · ${certificate.target}`,
     '',
-    ...certificate.requirements.flatMap((requirement) => [
-      `${SYMBOL[requirement.verdict]} ${requirement.id} ${requirement.verdict}: ${requirement.text}`,
-      `    ${requirement.evidence}`,
-    ]),
+    headings.conformance,
+    ...requirementLines(certificate.conformance.requirements),
     '',
+    headings.defects,
+    ...requirementLines(certificate.defects.requirements),
+    '',
+    ...(suggestion === undefined
+      ? []
+      : [
+          `suggested profile: ${suggestion.file} (extends ${suggestion.extends}; ${
+            suggestion.changes.length === 0 ? 'no choice differed' : suggestion.changes.join('; ')
+          }); ${suggestion.fits ? 'it fits the recorded history' : 'it does not fit every choice'}`,
+        ]),
     ...(certificate.adjustments.length === 0
       ? []
       : [`adjustments from the scenario: ${certificate.adjustments.join('; ')}`]),

@@ -4,16 +4,28 @@ import type { Anomaly, CheckResult } from './types.js';
 import { listWithMore } from './wording.js';
 
 /**
- * Groups the violations of a scenario into distinct defects. Violations share a defect when
- * they share a signature: the check, the anomaly's kind, the kind of pattern its attempts
- * belong to, the fault lanes they went through and the statuses they got (the first answer's,
- * then the others'). One bug that shows in 160 keys becomes one defect with a count, its first
- * example in full and the others as references; how often it reproduced is counted per
- * pattern run (all repetitions of a `--repeat` run included).
+ * Groups the violations of a scenario into distinct defects, in two levels.
+ *
+ * A **symptom** groups violations that share a signature: the check, the anomaly's kind, the
+ * kind of pattern its attempts belong to, the fault lanes they went through and the statuses
+ * they got (the first answer's, then the others'; every 2xx status reads "2xx", 4xx, 5xx and
+ * "no answer" stay exact). One symptom that shows in 160 keys is one symptom with a count, its
+ * first example in full and the others as references.
+ *
+ * A **defect** groups the symptoms seen on the same keys: two symptoms belong to one defect
+ * when a violation of each names the same (tenant, key) in the scenario (connected components;
+ * a violation without a key links nothing). A check-then-insert race that duplicates effects,
+ * changes replays and runs in-flight duplicates on the same keys is one defect with three
+ * symptoms. A defect is led by its most severe symptom (`SEVERITY`, then the larger count, then
+ * the first found), which gives it its id and title; its count is the sum of its symptoms'. How
+ * often a defect or symptom reproduced is counted per pattern run (all repetitions of a
+ * `--repeat` run included).
  *
  * Pure and generic: it reads only the anomalies and the history events they name, never a
- * checker's wording, so the anomalies of any checker group the same way. It never drops or
- * invents a violation: the counts of a scenario's defects sum to its violations.
+ * checker's wording, so the anomalies of any checker group the same way (a kind missing from
+ * `SEVERITY` ranks after the listed ones). It never drops or invents a violation: each one is in
+ * exactly one symptom of one defect, and the counts of a scenario's defects sum to its
+ * violations.
  */
 
 export interface DefectSignature {
@@ -25,25 +37,25 @@ export interface DefectSignature {
   /** The fault lanes of its attempts, sorted and joined by "+"; null when it names no attempt. */
   readonly lanes: string | null;
   /**
-   * The first answer's status, then the other answers' distinct statuses in numeric order:
-   * "201 + 201", "201 + 409/500"; "no answer" stands for an attempt whose answer was lost.
-   * Null when no attempt of it completed.
+   * The first answer's status, then the other answers' distinct statuses in numeric order, every
+   * 2xx status read as "2xx": "2xx + 2xx", "2xx + 409/500"; "no answer" stands for an attempt
+   * whose answer was lost. Null when no attempt of it completed.
    */
   readonly statuses: string | null;
 }
 
-/** A violation of a defect other than its first, as a reference into the history. */
+/** A violation of a symptom other than its first, as a reference into the history. */
 export interface DefectReference {
   readonly key: string | null;
   readonly tenant: string | null;
   /** The pattern instance, e.g. "concurrent-burst#1" (a repetition adds "@2", "@3"…). */
   readonly pattern: string | null;
   readonly events: readonly number[];
-  /** The scenario, in a run-wide defect whose violations span several scenarios. */
+  /** The scenario, in a run-wide symptom whose violations span several scenarios. */
   readonly scenario?: string;
 }
 
-/** How often a defect showed: in how many runs of its patterns, out of how many ran. */
+/** How often a defect or symptom showed: in how many runs of its patterns, out of how many ran. */
 export interface Reproduction {
   /** Pattern runs (instances, every repetition counted) in which it showed. */
   readonly runs: number;
@@ -53,11 +65,12 @@ export interface Reproduction {
   readonly patterns: readonly string[];
 }
 
-export interface Defect {
+/** What a symptom and a defect both say: a signature, a title, a count and a first example. */
+interface Grouped {
   /** The signature as one stable string (checker|kind|pattern kind|lanes|statuses). */
   readonly id: string;
   readonly signature: DefectSignature;
-  /** "duplicate effect under concurrent-burst on the clean lane: 201 + 201". */
+  /** "replay body differs under concurrent-burst on the clean lane: 2xx + 2xx". */
   readonly title: string;
   /** How many violations it groups (≥ 1). */
   readonly count: number;
@@ -65,10 +78,71 @@ export interface Defect {
   readonly first: Anomaly;
   /** The pattern instance of the first violation. */
   readonly firstPattern: string | null;
+  /** Pattern runs in which it showed; null when its violations name no pattern. */
+  readonly reproduced: Reproduction | null;
+}
+
+/** Violations with one signature: one way a defect shows. */
+export interface Symptom extends Grouped {
   /** Every other violation, in the order they were found. */
   readonly others: readonly DefectReference[];
-  /** Null when its violations name no pattern. */
-  readonly reproduced: Reproduction | null;
+}
+
+/**
+ * Symptoms seen on the same keys: one bug. Its id, signature, title, first violation and first
+ * pattern are its lead symptom's (the most severe, `symptoms[0]`); its count is the sum of its
+ * symptoms' counts, and it reproduced in every pattern run where any symptom showed.
+ */
+export interface Defect extends Grouped {
+  /** Its symptoms, the lead first, then by severity, count and first appearance. */
+  readonly symptoms: readonly Symptom[];
+}
+
+/**
+ * The order of anomaly kinds from the most to the least severe, which picks a defect's lead
+ * symptom: wrong effects and answers that hide them first, then replays that differ, then
+ * refusals of the wrong shape. A kind not listed ranks after all of these.
+ */
+export const SEVERITY: readonly string[] = [
+  'duplicate-effect',
+  'mismatch-accepted',
+  'cross-tenant-replay',
+  'in-flight-second-execution',
+  'original-result-changed',
+  'key-stuck-in-progress',
+  'key-stuck-after-unknown-outcome',
+  'state-regressed',
+  'missing-effect',
+  'effect-without-success',
+  'not-executed-after-retention',
+  'missing-key-made-effect',
+  'distinct-key-wrong-effects',
+  'missing-key-wrong-effects',
+  'step-effects',
+  'server-error-replayed',
+  'replay-status-differs',
+  'replay-body-differs',
+  'replay-header-differs',
+  'missing-key-accepted',
+  'distinct-key-refused',
+  'step-status',
+  'step-body',
+  'step-header',
+  'mismatch-wrong-status',
+  'in-flight-wrong-response',
+  'missing-key-wrong-status',
+  'replay-marker-missing',
+  'refusal-wrong-code',
+  'refusal-missing-retry-after',
+  'refusal-invalid-retry-after',
+  'refusal-not-problem-json',
+  'refusal-body-missing-text',
+];
+
+/** The rank of an anomaly kind in `SEVERITY`; unlisted kinds share the last rank. */
+export function severityRank(kind: string): number {
+  const rank = SEVERITY.indexOf(kind);
+  return rank === -1 ? SEVERITY.length : rank;
 }
 
 /** What grouping reads of a scenario; the history and patterns may be missing (old results). */
@@ -149,14 +223,24 @@ function whereOf(
   };
 }
 
+const SUCCESS = '2xx';
+
+/** A status as a signature reads it: any success is "2xx"; others stay exact. */
+function statusClass(answer: string): string {
+  return /^2\d\d$/.test(answer) ? SUCCESS : answer;
+}
+
+/** Where a status sorts: by number, "2xx" as 200, "no answer" last. */
+function statusOrder(answer: string): number {
+  if (answer === SUCCESS) return 200;
+  const status = Number(answer);
+  return Number.isNaN(status) ? Number.POSITIVE_INFINITY : status;
+}
+
 function statusesOf(answers: readonly string[]): string | null {
-  const [first, ...rest] = answers;
+  const [first, ...rest] = answers.map(statusClass);
   if (first === undefined) return null;
-  const others = [...new Set(rest)].sort((a, b) => {
-    const [x, y] = [Number(a), Number(b)];
-    if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? 1 : -1;
-    return x - y;
-  });
+  const others = [...new Set(rest)].sort((a, b) => statusOrder(a) - statusOrder(b));
   return others.length === 0 ? first : `${first} + ${others.join('/')}`;
 }
 
@@ -170,7 +254,7 @@ function signatureId(signature: DefectSignature): string {
   ].join('|');
 }
 
-/** "duplicate effect under concurrent-burst on the clean lane: 201 + 201". */
+/** "duplicate effect under concurrent-burst on the clean lane: 2xx + 2xx". */
 export function defectTitle(signature: DefectSignature): string {
   const lanes = signature.lanes?.split('+') ?? [];
   const parts = [signature.kind.replace(/[-_]+/g, ' ')];
@@ -182,31 +266,70 @@ export function defectTitle(signature: DefectSignature): string {
 }
 
 interface Building {
+  readonly id: string;
   readonly signature: DefectSignature;
   readonly first: Anomaly;
   readonly firstPattern: string | null;
   readonly others: DefectReference[];
   readonly patterns: Set<string>;
+  /** Position of its first violation among the scenario's symptoms. */
+  readonly order: number;
 }
 
-function reproduction(building: Building, ranPatterns: readonly string[]): Reproduction | null {
-  if (building.patterns.size === 0) return null;
-  const bases = [...new Set([...building.patterns].map(basePatternId))];
+function reproduction(
+  patterns: ReadonlySet<string>,
+  ranPatterns: readonly string[],
+): Reproduction | null {
+  if (patterns.size === 0) return null;
+  const bases = [...new Set([...patterns].map(basePatternId))];
   const ran = ranPatterns.filter((id) => bases.includes(basePatternId(id))).length;
-  return {
-    runs: building.patterns.size,
-    of: Math.max(ran, building.patterns.size),
-    patterns: bases,
-  };
+  return { runs: patterns.size, of: Math.max(ran, patterns.size), patterns: bases };
+}
+
+/** Union-find over symptom ids: which symptoms were seen on a common key. */
+class Links {
+  private readonly parent = new Map<string, string>();
+
+  find(id: string): string {
+    let root = id;
+    for (let next = this.parent.get(root); next !== undefined && next !== root;) {
+      root = next;
+      next = this.parent.get(root);
+    }
+    for (let node = id; node !== root;) {
+      const next = this.parent.get(node) ?? root;
+      this.parent.set(node, root);
+      node = next;
+    }
+    return root;
+  }
+
+  join(a: string, b: string): void {
+    const [x, y] = [this.find(a), this.find(b)];
+    if (x !== y) this.parent.set(y, x);
+  }
+}
+
+/** Most severe first: by `SEVERITY`, then the larger count, then the first found. */
+function bySeverity<S extends { readonly signature: DefectSignature; readonly count: number }>(
+  order: (symptom: S) => number,
+): (a: S, b: S) => number {
+  return (a, b) =>
+    severityRank(a.signature.kind) - severityRank(b.signature.kind) ||
+    b.count - a.count ||
+    order(a) - order(b);
 }
 
 /**
- * The defects of a scenario's violated checks, in the order their first violation was found.
- * Without a history, the signature has only the check and the anomaly kind.
+ * The defects of a scenario's violated checks, in the order their first violation was found,
+ * each with its symptoms. Without a history, a symptom's signature has only the check and the
+ * anomaly kind.
  */
 export function groupDefects(input: DefectInput): Defect[] {
   const history = lookup(input.history ?? []);
   const groups = new Map<string, Building>();
+  const links = new Links();
+  const keyOwners = new Map<string, string>();
   for (const check of input.checks) {
     if (check.valid !== false) continue;
     for (const anomaly of check.anomalies) {
@@ -222,11 +345,13 @@ export function groupDefects(input: DefectInput): Defect[] {
       const group = groups.get(id);
       if (group === undefined) {
         groups.set(id, {
+          id,
           signature,
           first: anomaly,
           firstPattern: where.pattern,
           others: [],
           patterns: new Set(where.pattern === null ? [] : [where.pattern]),
+          order: groups.size,
         });
       } else {
         group.others.push({
@@ -237,30 +362,103 @@ export function groupDefects(input: DefectInput): Defect[] {
         });
         if (where.pattern !== null) group.patterns.add(where.pattern);
       }
+      if (anomaly.key !== null) {
+        const key = JSON.stringify([anomaly.tenant, anomaly.key]);
+        const owner = keyOwners.get(key);
+        if (owner === undefined) keyOwners.set(key, id);
+        else links.join(owner, id);
+      }
     }
   }
-  return [...groups].map(([id, group]) => ({
-    id,
-    signature: group.signature,
-    title: defectTitle(group.signature),
-    count: 1 + group.others.length,
-    first: group.first,
-    firstPattern: group.firstPattern,
-    others: group.others,
-    reproduced: reproduction(group, history.patterns),
-  }));
+  const components = new Map<string, Building[]>();
+  for (const group of groups.values()) {
+    const root = links.find(group.id);
+    const members = components.get(root) ?? [];
+    members.push(group);
+    components.set(root, members);
+  }
+  return [...components.values()].map((members) => {
+    const order = new Map<Symptom, number>();
+    const symptoms = members.map((group): Symptom => {
+      const symptom: Symptom = {
+        id: group.id,
+        signature: group.signature,
+        title: defectTitle(group.signature),
+        count: 1 + group.others.length,
+        first: group.first,
+        firstPattern: group.firstPattern,
+        others: group.others,
+        reproduced: reproduction(group.patterns, history.patterns),
+      };
+      order.set(symptom, group.order);
+      return symptom;
+    });
+    symptoms.sort(bySeverity((symptom: Symptom) => order.get(symptom) ?? 0));
+    return defectOf(
+      symptoms,
+      reproduction(new Set(members.flatMap((group) => [...group.patterns])), history.patterns),
+    );
+  });
 }
 
-/** A defect of the whole run: the same signature in one or more scenarios. */
-export interface RunDefect extends Defect {
+function defectOf<S extends Symptom>(
+  symptoms: readonly S[],
+  reproduced: Reproduction | null,
+): Defect & { readonly symptoms: readonly S[] } {
+  const [lead] = symptoms;
+  if (lead === undefined) throw new Error('a defect has at least one symptom');
+  return {
+    id: lead.id,
+    signature: lead.signature,
+    title: lead.title,
+    count: symptoms.reduce((sum, symptom) => sum + symptom.count, 0),
+    first: lead.first,
+    firstPattern: lead.firstPattern,
+    reproduced,
+    symptoms,
+  };
+}
+
+/** A symptom of the whole run: the same signature in one or more scenarios. */
+export interface RunSymptom extends Symptom {
   /** The scenarios it showed in, in run order; the first violation is from the first. */
   readonly scenarios: readonly string[];
 }
 
+/** A defect of the whole run: the same lead symptom in one or more scenarios. */
+export interface RunDefect extends Defect {
+  /** The scenarios it showed in, in run order; the first violation is from the first. */
+  readonly scenarios: readonly string[];
+  readonly symptoms: readonly RunSymptom[];
+}
+
+function referenceTo(symptom: Symptom): DefectReference {
+  return {
+    key: symptom.first.key,
+    tenant: symptom.first.tenant,
+    pattern: symptom.firstPattern,
+    events: symptom.first.events,
+  };
+}
+
+function mergeSymptom(seen: RunSymptom, symptom: Symptom, scenario: string): RunSymptom {
+  return {
+    ...seen,
+    count: seen.count + symptom.count,
+    others: [
+      ...seen.others,
+      ...[referenceTo(symptom), ...symptom.others].map((ref) => ({ ...ref, scenario })),
+    ],
+    reproduced: addReproduction(seen.reproduced, symptom.reproduced),
+    scenarios: seen.scenarios.includes(scenario) ? seen.scenarios : [...seen.scenarios, scenario],
+  };
+}
+
 /**
- * The run's defects: the scenarios' defects with the same signature merged into one, in order
- * of first appearance. Counts and reproduction runs add up; the other scenarios' violations
- * become references naming their scenario.
+ * The run's defects: the scenarios' defects with the same lead symptom merged into one, in
+ * order of first appearance; inside them, symptoms with the same signature merge. Counts and
+ * reproduction runs add up; the other scenarios' violations become references naming their
+ * scenario.
  */
 export function mergeDefects(
   perScenario: readonly { readonly scenario: string; readonly defects: readonly Defect[] }[],
@@ -270,20 +468,28 @@ export function mergeDefects(
     for (const defect of defects) {
       const seen = merged.get(defect.id);
       if (seen === undefined) {
-        merged.set(defect.id, { ...defect, scenarios: [scenario] });
+        merged.set(defect.id, {
+          ...defect,
+          scenarios: [scenario],
+          symptoms: defect.symptoms.map((symptom) => ({ ...symptom, scenarios: [scenario] })),
+        });
         continue;
       }
-      const first: DefectReference = {
-        key: defect.first.key,
-        tenant: defect.first.tenant,
-        pattern: defect.firstPattern,
-        events: defect.first.events,
-      };
+      const symptoms = [...seen.symptoms];
+      for (const symptom of defect.symptoms) {
+        const at = symptoms.findIndex((one) => one.id === symptom.id);
+        const known = symptoms[at];
+        if (known === undefined) symptoms.push({ ...symptom, scenarios: [scenario] });
+        else symptoms[at] = mergeSymptom(known, symptom, scenario);
+      }
+      const [lead, ...rest] = symptoms;
+      const order = new Map(symptoms.map((symptom, position) => [symptom, position]));
+      const sorted =
+        lead === undefined
+          ? []
+          : [lead, ...rest.sort(bySeverity((one: RunSymptom) => order.get(one) ?? 0))];
       merged.set(defect.id, {
-        ...seen,
-        count: seen.count + defect.count,
-        others: [...seen.others, ...[first, ...defect.others].map((ref) => ({ ...ref, scenario }))],
-        reproduced: addReproduction(seen.reproduced, defect.reproduced),
+        ...defectOf(sorted, addReproduction(seen.reproduced, defect.reproduced)),
         scenarios: seen.scenarios.includes(scenario)
           ? seen.scenarios
           : [...seen.scenarios, scenario],

@@ -3,6 +3,7 @@ import type { Profile } from '../scenario/profile.js';
 import { describeAttempt, eventsOf, outcomeOf, respondedOf } from './attempt-outcome.js';
 import { curlCommand } from './curl.js';
 import { effectReadings, type EffectReadings } from './effect-count.js';
+import { attemptLiveness } from './key-liveness.js';
 import { addAnomaly, defineChecker, type Findings } from './findings.js';
 import { byScope, type Scope } from './scope.js';
 import { capitalize, keyName, plural, statusList } from './wording.js';
@@ -28,14 +29,14 @@ import { capitalize, keyName, plural, statusList } from './wording.js';
  */
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1).replace(/\.0$/, '')} s`;
 
+/** Refused as in progress (key-liveness.ts: the rule the executor's follow-ups use too). */
 function isInProgress(attempt: Attempt, profile: Profile): boolean {
-  const responded = respondedOf(attempt);
-  return responded !== undefined && profile.inFlightStatus.includes(responded.status);
+  return attemptLiveness(attempt.completion, profile.inFlightStatus).inProgress;
 }
 
 /** An attempt that may have started the work: delivered and not refused as in progress. */
 function mayHold(attempt: Attempt, profile: Profile): boolean {
-  return !isInProgress(attempt, profile) && outcomeOf(attempt).kind !== 'not-processed';
+  return attemptLiveness(attempt.completion, profile.inFlightStatus).mayHold;
 }
 
 /** The latest attempt sent before history index `before` that may hold the key. */

@@ -85,22 +85,25 @@ function judgeEffects(
   const maybe = attempts.filter(
     (attempt) => attempt.completion === undefined || attempt.completion.type === 'info',
   ).length;
-  const refused = profile.missingKey.expect === 'refused';
-  const [low, high] = refused ? [0, 0] : [successes, successes + maybe];
+  // Each request answered 2xx made one effect, each refused one none, whatever the profile
+  // says about keys: a 2xx where a refusal was due is missingKeyRefused's status finding.
+  const [low, high] = [successes, successes + maybe];
   if (effects.count >= low && effects.count <= high) return;
   const outcomes = attempts.map(describeOutcome).join(', ');
   const expected = low === high ? plural(low, 'effect') : `${low} to ${high} effects`;
   const first = attempts[0];
+  // More effects than 2xx answers: requests refused (or failed) still did the work.
+  const refusedButDone = effects.count > high;
   addAnomaly(findings, {
-    kind: refused ? 'missing-key-made-effect' : 'missing-key-wrong-effects',
+    kind: refusedButDone ? 'missing-key-made-effect' : 'missing-key-wrong-effects',
     key: null,
     tenant: first?.invoke.tenant ?? null,
     events: [...eventsOf(...attempts), effects.probe.index],
     expected,
     actual: `${plural(effects.count, 'effect')} after ${plural(attempts.length, 'attempt')} (${outcomes})`,
     ...(first === undefined ? {} : { curl: curlCommand(first.invoke.request) }),
-    message: refused
-      ? `Requests sent without an Idempotency-Key (marker '${marker}', ${outcomes}) made ${plural(effects.count, 'effect')} although the profile says they are refused. The API did the work before checking for the key; check it first.`
+    message: refusedButDone
+      ? `Requests sent without an Idempotency-Key (marker '${marker}', ${outcomes}) made ${plural(effects.count, 'effect')}, but only ${plural(successes, 'attempt')} got a 2xx: expected ${expected}. The API did the work of a request it refused; check for the key before doing anything.`
       : `Requests sent without an Idempotency-Key (marker '${marker}', ${outcomes}) made ${plural(effects.count, 'effect')}, but ${plural(successes, 'attempt')} got a 2xx: expected ${expected}. Each processed request without a key should make exactly one effect.`,
   });
 }

@@ -12,6 +12,7 @@ export interface CertifyCommandOptions extends SafetyOptions {
   readonly reportDir?: string;
   readonly reporter?: string;
   readonly toxiproxy?: string;
+  readonly suggestProfile?: boolean | string;
 }
 
 /** `idemproof certify --profile P --target URL [--scenario file]`: exit code as for `run`. */
@@ -23,6 +24,7 @@ export async function certifyCommand(
     profile: options.profile,
     target: options.target,
     scenario: options.scenario,
+    suggestProfile: options.suggestProfile,
     seed: parseSeed(options.seed),
     reportDir: options.reportDir,
     reporters: reporterOption(options.reporter, FILE_REPORTERS) ?? [...FILE_REPORTERS],

@@ -44,6 +44,8 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'idemproof certify --profile ietf --target http://127.0.0.1:8080 --scenario my-api.yaml',
     '# against a profile file (422, keys optional, no replay marker): see profiles/',
     'idemproof certify --profile profiles/powertools.yaml --target http://127.0.0.1:8080 --scenario my-api.yaml',
+    '# a target whose choices differ from the profile: write the profile it follows',
+    'idemproof certify --profile ietf --target http://127.0.0.1:8080 --scenario my-api.yaml --suggest-profile acme.yaml',
   ],
   validate: [
     '# check scenario files and folders without sending anything',
@@ -52,6 +54,9 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'idemproof validate scenarios/ --json',
     '# a scenario whose target is outside loopback (as `run --allow-host` would)',
     'idemproof validate staging.yaml --allow-host staging.example.com',
+    '# a profile file alone (what it resolves to), then the scenarios planned with it',
+    'idemproof validate --profile profiles/powertools.yaml',
+    'idemproof validate scenarios/ --profile profiles/powertools.yaml',
   ],
   init: [
     '# a starter scenario for a local API, in ./idemproof.yaml',

@@ -137,7 +137,7 @@ export function createProgram(
 
   withSafetyOptions(program.command('certify'))
     .description(
-      "run a profile's conformance suite against a target and write a certificate: each requirement of the profile, holds / violated / unknown, with the evidence",
+      "run a profile's conformance suite against a target and write a certificate in two parts: conformance to the profile's choices, and defects no profile excuses; each requirement holds / violated / unknown, with the evidence",
     )
     .requiredOption(
       '--profile <name|file>',
@@ -154,6 +154,10 @@ export function createProgram(
       '--reporter <list>',
       'comma-separated: terminal,html,junit,json,github (default: html,junit,json, plus github when GITHUB_ACTIONS=true)',
     )
+    .option(
+      '--suggest-profile [file]',
+      'also write the profile the target was seen to follow (default: suggested-profile.yaml in the report folder), judged again on the recorded history',
+    )
     .option('--toxiproxy <url>', 'use this Toxiproxy server')
     .action(async (options: CertifyCommandOptions) => {
       setExitCode(await certifyCommand(options, output));
@@ -162,15 +166,22 @@ export function createProgram(
   program
     .command('validate')
     .description(
-      'check scenario files as `run` would before any traffic (schema, plans, hosts), sending nothing; reports every file',
+      'check scenario files (and a profile) as `run` would before any traffic (schema, plans, hosts), sending nothing; reports every file',
     )
-    .argument('<scenarios...>', 'scenario files (.yaml, .yml, .ts, .js) or folders of them')
+    .argument('[scenarios...]', 'scenario files (.yaml, .yml, .ts, .js) or folders of them')
+    .option(
+      '--profile <name|file>',
+      `check a profile (${PROFILE_NAMES.join(', ')} or a profile file) and plan the scenarios with it, as run --profile would; alone, checks only the profile`,
+    )
     .option(
       '--allow-host <host>',
       'a host outside loopback the scenarios may name, as for run; repeatable',
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option('--json', 'print an array of {file, valid, error?, scenarios} instead of text')
+    .option(
+      '--json',
+      'print an array of {file, valid, error?, profile?, scenarios} instead of text (the --profile entry first)',
+    )
     .action(async (paths: string[], options: ValidateCommandOptions) => {
       setExitCode(await validateCommand(paths, options, output));
     });

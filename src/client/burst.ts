@@ -17,10 +17,12 @@ import {
 } from './send.js';
 import { tlsConnectOptions } from './tls.js';
 import {
+  answerSpreadSample,
   serviceSample,
   settlePause,
   sharedSettleMemory,
   type ReleasePause,
+  type ReleaseTiming,
   type SettleMemory,
 } from './settle.js';
 
@@ -41,6 +43,8 @@ export interface SyncedBurstResult {
   readonly releasedAt: readonly number[];
   /** The settle pause waited before the release (ms), see `settle.ts`. */
   readonly pauseMs?: number;
+  /** When each request was released and answered, in performance.now() ms (`settle.ts`). */
+  readonly timings?: readonly ReleaseTiming[];
 }
 
 interface Prepared {
@@ -73,13 +77,35 @@ export async function sendSyncedBurst(
   // Give the target time to accept every new connection and take in every request's headers
   // (and do its work on them), so the last bytes find it waiting on all of them: sized from
   // the burst and what was seen of the target before (`settle.ts`), unless set.
+  // Only 'auto' bursts teach the memory: what a sample means depends on the pause it followed.
   const memory = options.settleMemory ?? sharedSettleMemory;
   const origin = new URL(attempts[0]?.url ?? 'http://unknown').host;
-  const pauseMs = settlePause(options.releasePauseMs ?? 'auto', {
+  const setting = options.releasePauseMs ?? 'auto';
+  const plan = setting === 'auto' ? memory.plan(origin) : undefined;
+  const pauseMs = settlePause(setting, {
     count: prepared.length,
     reused: prepared.every((item) => item.request.reusedSocket),
-    serviceMs: memory.serviceMs(origin),
+    serviceMs: plan?.serviceMs,
+    share: plan?.share ?? 1,
   });
+  // A plan is always ended, so a burst that fails here never holds a level's trial slot.
+  let timings: readonly ReleaseTiming[] = [];
+  try {
+    const released = await release(prepared, now, pauseMs);
+    timings = released.timings;
+    return released;
+  } finally {
+    if (plan !== undefined)
+      memory.observe(origin, serviceSample(timings), plan.level, answerSpreadSample(timings));
+  }
+}
+
+/** Waits the pause, releases the last bytes and collects the answers. */
+async function release(
+  prepared: readonly Prepared[],
+  now: () => number,
+  pauseMs: number,
+): Promise<SyncedBurstResult & { readonly timings: readonly ReleaseTiming[] }> {
   await new Promise((resolve) => setTimeout(resolve, pauseMs));
   const releasedAt: number[] = [];
   const releasedLocal: number[] = [];
@@ -94,19 +120,12 @@ export async function sendSyncedBurst(
   }
   for (const item of prepared) if (!item.request.destroyed) item.request.end();
   const results = await Promise.all(prepared.map((item) => item.result));
-  memory.observe(
-    origin,
-    serviceSample(
-      results.map((result, index) => ({
-        releasedAt: releasedLocal[index] ?? 0,
-        answeredAt:
-          result.kind === 'response'
-            ? (prepared[index]?.started ?? 0) + result.durationMs
-            : undefined,
-      })),
-    ),
-  );
-  return { results, releasedAt, pauseMs };
+  const timings = results.map((result, index) => ({
+    releasedAt: releasedLocal[index] ?? 0,
+    answeredAt:
+      result.kind === 'response' ? (prepared[index]?.started ?? 0) + result.durationMs : undefined,
+  }));
+  return { results, releasedAt, pauseMs, timings };
 }
 
 /** Opens the connection and writes everything but the last body byte; resolves once written. */

@@ -2,16 +2,19 @@ import {
   groupDefects,
   mergeDefects,
   reproductionText,
+  severityRank,
   type Defect,
   type DefectReference,
   type RunDefect,
+  type Symptom,
 } from '../check/defects.js';
 import { listWithMore, plural } from '../check/wording.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 
 /**
- * How every reporter reads a run's defects (grouped violations), so the terminal, the HTML
- * page, junit.xml and the GitHub summary name them the same way. Pure functions of the result.
+ * How every reporter reads a run's defects (grouped violations) and their symptoms, so the
+ * terminal, the HTML page, junit.xml and the GitHub summary name them the same way. Pure
+ * functions of the result; must not regroup what the run grouped.
  */
 
 /** A scenario's defects: as the run grouped them, or grouped from its checks alone. */
@@ -34,8 +37,9 @@ export function runDefects(result: RunResult): readonly RunDefect[] {
 
 /**
  * The defects in the order to show them when only some fit: one of each family (same check and
- * anomaly kind) in turn, families in order of first appearance, so the first few defects shown
- * cover as many kinds of problem as there are, not five variants of one.
+ * kind of lead symptom) in turn, the most severe family first (`SEVERITY`, then first
+ * appearance), so the first few defects shown cover the worst problems and as many kinds of
+ * problem as there are, not five variants of one.
  */
 export function showingOrder<D extends Defect>(defects: readonly D[]): D[] {
   const families = new Map<string, D[]>();
@@ -45,9 +49,12 @@ export function showingOrder<D extends Defect>(defects: readonly D[]): D[] {
     members.push(defect);
     families.set(family, members);
   }
+  const ranked = [...families.values()].sort(
+    (a, b) => severityRank(a[0]?.signature.kind ?? '') - severityRank(b[0]?.signature.kind ?? ''),
+  );
   const ordered: D[] = [];
   for (let round = 0; ordered.length < defects.length; round++) {
-    for (const members of families.values()) {
+    for (const members of ranked) {
       const defect = members[round];
       if (defect !== undefined) ordered.push(defect);
     }
@@ -76,7 +83,10 @@ export function repeatOf(result: RunResult): number {
  * "reproduced in 2 of 3 runs of concurrent-burst#1" for a repeated run, where the rate says
  * something; undefined otherwise.
  */
-export function reproducedLine(result: RunResult, defect: Defect): string | undefined {
+export function reproducedLine(
+  result: RunResult,
+  defect: Pick<Defect, 'reproduced'>,
+): string | undefined {
   if (repeatOf(result) <= 1 || defect.reproduced === null) return undefined;
   return `reproduced ${reproductionText(defect.reproduced)}`;
 }
@@ -102,13 +112,53 @@ export function referenceText(reference: DefectReference): string {
   return parts.join(' · ');
 }
 
-/** "also 26 more (keys a, b, c and 5 more)": the other violations of a defect, in one line. */
-export function othersLine(defect: Defect, max = 3): string | undefined {
-  if (defect.others.length === 0) return undefined;
+function keyOf(reference: Pick<DefectReference, 'key' | 'pattern'>): string {
+  return reference.key === null ? (reference.pattern ?? 'no key') : reference.key;
+}
+
+/** "also 26 more (keys a, b, c and 5 more)": the other violations of a symptom, in one line. */
+export function othersLine(symptom: Symptom, max = 3): string | undefined {
+  if (symptom.others.length === 0) return undefined;
+  const keys = [...new Set(symptom.others.map(keyOf))];
+  return `also ${symptom.others.length} more (${listWithMore(keys, max)})`;
+}
+
+/**
+ * "replay body differs under concurrent-burst on the clean lane: 2xx + 2xx · 82 violations ·
+ * keys a, b, c and 79 more": one symptom of a defect, its first example's key first.
+ */
+export function symptomLine(symptom: Symptom, max = 3): string {
   const keys = [
-    ...new Set(
-      defect.others.map((other) => (other.key === null ? (other.pattern ?? 'no key') : other.key)),
-    ),
+    ...new Set([
+      keyOf({ key: symptom.first.key, pattern: symptom.firstPattern }),
+      ...symptom.others.map(keyOf),
+    ]),
   ];
-  return `also ${defect.others.length} more (${listWithMore(keys, max)})`;
+  const named = keys.length === 1 ? `key ${keys[0] ?? ''}` : `keys ${listWithMore(keys, max)}`;
+  return `${symptom.title} · ${plural(symptom.count, 'violation')} · ${named}`;
+}
+
+/** "duplicate effect …: 2xx + 2xx (10); replay body differs …: 2xx + 2xx (82)". */
+export function symptomsText(defect: Defect): string {
+  return defect.symptoms.map((symptom) => `${symptom.title} (${symptom.count})`).join('; ');
+}
+
+/** The other violations of a defect, symptom by symptom, each naming its symptom's kind. */
+export function defectOthers(defect: Defect): { kind: string; reference: DefectReference }[] {
+  return defect.symptoms.flatMap((symptom, position) => [
+    ...(position === 0
+      ? []
+      : [
+          {
+            kind: symptom.signature.kind,
+            reference: {
+              key: symptom.first.key,
+              tenant: symptom.first.tenant,
+              pattern: symptom.firstPattern,
+              events: symptom.first.events,
+            },
+          },
+        ]),
+    ...symptom.others.map((reference) => ({ kind: symptom.signature.kind, reference })),
+  ]);
 }

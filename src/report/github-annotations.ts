@@ -8,6 +8,7 @@ import {
   runDefects,
   scenariosText,
   showingOrder,
+  symptomLine,
 } from './defect-view.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 import { clip, showControls } from './printable.js';
@@ -51,11 +52,15 @@ export function violationsOf(result: RunResult): Violation[] {
   return violations;
 }
 
-/** The lines that tell a defect: title and count, reproduction, first violation, the others. */
+/**
+ * The lines that tell a defect: title and count, reproduction, first violation, then its
+ * symptoms with their counts and keys (or, with one symptom, the other keys).
+ */
 export function defectSummaryLines(result: RunResult, defect: RunDefect): string[] {
   const anomaly = defect.first;
   const reproduced = reproducedLine(result, defect);
-  const others = othersLine(defect);
+  const [lead] = defect.symptoms;
+  const others = defect.symptoms.length === 1 && lead !== undefined ? othersLine(lead) : undefined;
   return [
     `${defect.title} · ${plural(defect.count, 'violation')} ${scenariosText(defect)}`,
     ...(reproduced === undefined ? [] : [reproduced]),
@@ -70,6 +75,12 @@ export function defectSummaryLines(result: RunResult, defect: RunDefect): string
     `expected: ${anomaly.expected}`,
     `actual: ${anomaly.actual}`,
     ...(others === undefined ? [] : [others]),
+    ...(defect.symptoms.length > 1
+      ? [
+          `${plural(defect.symptoms.length, 'symptom')}:`,
+          ...defect.symptoms.map((symptom) => `- ${symptomLine(symptom)}`),
+        ]
+      : []),
   ];
 }
 

@@ -8,6 +8,7 @@ import {
   othersLine,
   reproducedLine,
   scenariosText,
+  symptomLine,
 } from './defect-view.js';
 import { clip, showControls } from './printable.js';
 import {
@@ -28,8 +29,8 @@ import {
 } from './github-annotations.js';
 
 /**
- * The Markdown step summary of the GitHub reporter: verdict, scenarios × checks, defects,
- * undecided checks, seed, replay command and report folder, escaped so nothing from the target
+ * The Markdown step summary of the GitHub reporter: verdict, scenarios × checks, defects (each
+ * with its first violation and its symptoms), undecided checks, seed, replay command and report folder, escaped so nothing from the target
  * starts a Markdown construct or an HTML tag, and cut to fit GitHub's limit.
  */
 
@@ -100,7 +101,18 @@ function violationBlock(
     anomaly.tenant === null ? null : `tenant ${markdownCode(clip(anomaly.tenant, 200))}`,
   ].filter((part) => part !== null);
   const reproduced = reproducedLine(result, defect);
-  const others = othersLine(defect, 10);
+  const [lead] = defect.symptoms;
+  const others =
+    defect.symptoms.length === 1 && lead !== undefined ? othersLine(lead, 10) : undefined;
+  const symptoms =
+    defect.symptoms.length === 1
+      ? []
+      : [
+          `- ${plural(defect.symptoms.length, 'symptom')}:\n`,
+          ...defect.symptoms.map(
+            (symptom) => `  - ${markdownText(symptomLine(symptom, 5), 400)}\n`,
+          ),
+        ];
   return [
     `${head}: ${markdownText(defect.title, 200)}** · ${plural(defect.count, 'violation')} ${markdownText(scenariosText(defect), 300)}\n\n`,
     reproduced === undefined ? '' : `- **${markdownText(reproduced)}**\n`,
@@ -109,6 +121,7 @@ function violationBlock(
     `- **expected:** ${markdownText(anomaly.expected)}\n`,
     `- **actual:** ${markdownText(anomaly.actual)}\n`,
     others === undefined ? '' : `- ${markdownText(others)}\n`,
+    ...symptoms,
   ].join('');
 }
 

@@ -4,7 +4,7 @@ import { anchorId, markup, type SafeHtml } from './html-escape.js';
 import { count } from './html-format.js';
 import { lanePalette, type LanePalette } from './html-lanes.js';
 import { DETAILED_VIOLATIONS_PER_CHECK, planViolations, type Planned } from './html-plan.js';
-import { renderDefects } from './html-defects.js';
+import { placeDefectFirsts, renderDefects } from './html-defects.js';
 import { renderBanner, renderCheckMatrix, renderRunFacts } from './html-run.js';
 import { renderScenario } from './html-scenario.js';
 import { STYLE } from './html-styles.js';
@@ -107,7 +107,7 @@ export function renderReportPage(
     result.lanes.map((lane) => lane.name),
     index.lanes,
   );
-  const planned = planViolations(result);
+  const planned = placeDefectFirsts(result, planViolations(result));
   const verdict = verdictOf(result);
   const scenarios = result.scenarios.map((scenario, si) =>
     renderScenario(
@@ -117,7 +117,7 @@ export function renderReportPage(
     ),
   );
   const undecidedSection = undecided(planned, index, palette);
-  const defectsSection = renderDefects(result, index, palette);
+  const defectsSection = renderDefects(result, index, palette, planned);
   const defectsLink = defectsSection === null ? null : markup`<a href="#defects">Defects</a> `;
   const undecidedLink =
     undecidedSection === null ? null : markup`<a href="#undecided">Undecided</a>`;

@@ -14,7 +14,9 @@ import { STATUS_SYMBOL } from './verdict.js';
  * One anomaly, told in full: what happened, what was expected, the curl command, the body
  * differences, the key's timeline, and every attempt, probe and lane event its `events` point
  * at, looked up in the history. Beyond the detailed ones, anomalies are rows of one table
- * (`renderViolationRows`), which keeps runs where every key fails readable.
+ * (`renderViolationRows`), which keeps runs where every key fails readable. An anomaly told in
+ * full elsewhere on the page (a defect's first violation) is its heading and a link there, so
+ * no violation is told in full twice.
  */
 
 export interface ViolationView {
@@ -27,6 +29,8 @@ export interface ViolationView {
   readonly status: 'fail' | 'unknown';
   /** Shown with attempts, diffs and timeline (true) or as a table row (false). */
   readonly detailed: boolean;
+  /** The anchor where it is told in full instead (a defect's first violation); unset: here. */
+  readonly shownAt?: string;
 }
 
 interface Involved {
@@ -111,11 +115,21 @@ function eventList(anomaly: Anomaly): SafeHtml {
   </p>`;
 }
 
+/** A violation told in full elsewhere on the page: its heading and a link there. */
+function renderElsewhere(view: ViolationView, shownAt: string): SafeHtml {
+  return markup`<article class="violation ${view.status} elsewhere" id="${view.id}">
+    <h3>${heading(view)}</h3>
+    <p class="message">${view.anomaly.message}</p>
+    <p class="note">The first violation of a defect: <a href="#${shownAt}">told in full under Defects</a>.</p>
+  </article>`;
+}
+
 export function renderViolation(
   view: ViolationView,
   index: HistoryIndex,
   palette: LanePalette,
 ): SafeHtml {
+  if (view.shownAt !== undefined) return renderElsewhere(view, view.shownAt);
   const found = involved(view.anomaly, index);
   const ops = new Set(found.attempts.map((attempt) => attempt.invoke.op));
   const scenarioHistory = index.scenario(view.scenario.name);
@@ -185,7 +199,11 @@ export function renderViolationRows(views: readonly ViolationView[]): SafeHtml |
       anomaly.tenant === null ? null : markup` <span class="note">${anomaly.tenant}</span>`;
     const expected = sameExpected ? null : markup`<td>${anomaly.expected}</td>`;
     const events = anomaly.events.map((position) => `#${position}`).join(' ');
-    return markup`<tr id="${view.id}"><td><code>${key}</code>${tenant}</td><td>${anomaly.kind}</td><td>${anomaly.message}</td>${expected}<td>${anomaly.actual}</td><td>${events}</td></tr>\n`;
+    const elsewhere =
+      view.shownAt === undefined
+        ? null
+        : markup` <a href="#${view.shownAt}">(told in full under Defects)</a>`;
+    return markup`<tr id="${view.id}"><td><code>${key}</code>${tenant}</td><td>${anomaly.kind}</td><td>${anomaly.message}${elsewhere}</td>${expected}<td>${anomaly.actual}</td><td>${events}</td></tr>\n`;
   });
   const caption = sameExpected
     ? markup`<p>Expected for all of them: ${first.anomaly.expected}</p>`

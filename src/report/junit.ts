@@ -1,6 +1,15 @@
 import type { Defect } from '../check/defects.js';
 import type { Anomaly, CheckResult } from '../check/types.js';
-import { defectsOf, heldLine, referenceText, reproducedLine } from './defect-view.js';
+import { listWithMore } from '../check/wording.js';
+import {
+  defectOthers,
+  defectsOf,
+  heldLine,
+  referenceText,
+  reproducedLine,
+  symptomLine,
+  symptomsText,
+} from './defect-view.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 import { writeReportFile } from './report-file.js';
 import type { Reporter, ReporterFactory } from './types.js';
@@ -12,12 +21,17 @@ export const JUNIT_FILE = 'junit.xml';
 
 /**
  * junit.xml for CI: one <testsuite> per scenario, one <testcase> per check, and for a violated
- * check one per defect (grouped violations), so one bug is one failing test however many keys
- * show it.
+ * check one per defect (grouped violations) it leads, so one bug is one failing test however
+ * many keys and checks show it.
  *
- * - defect: a testcase "check: defect title" with <failure message="first anomaly's message"
- *   type="kind">: the count, how often it reproduced (--repeat), the first violation in full and
- *   the others as references
+ * - defect: a testcase "check: defect title", under the check of its lead symptom, with
+ *   <failure message="its symptoms with their counts" type="kind"> (a defect of one symptom:
+ *   message="first anomaly's message"): the count, how often it
+ *   reproduced (--repeat), the first violation in full, its symptoms, and the others as
+ *   references
+ * - violated check whose violations are all symptoms of defects led by other checks:
+ *   <skipped message="violated: symptoms of …"> naming those defects' testcases, so the bug
+ *   fails once
  * - violated check that recorded no anomaly: <failure> on the check's testcase
  * - unknown check: <error> when the scenario stopped early, else <skipped message="unknown: …">
  * - check with nothing to examine: <skipped message="not applicable">
@@ -70,7 +84,7 @@ function footer(result: RunResult, reportDir: string): string[] {
 /** Other violations of a defect listed by reference in its failure text; the rest counted. */
 const LISTED_REFERENCES = 50;
 
-/** One failing testcase for one defect: its count, its first violation in full, the others. */
+/** One failing testcase for one defect: its count, its first violation in full, its symptoms. */
 function defectCase(
   scenario: ScenarioResult,
   defect: Defect,
@@ -81,26 +95,29 @@ function defectCase(
   counts.tests++;
   counts.failures++;
   const reproduced = reproducedLine(result, defect);
-  const listed = defect.others.slice(0, LISTED_REFERENCES);
+  const others = defectOthers(defect);
+  const listed = others.slice(0, LISTED_REFERENCES);
+  const checkers = [...new Set(defect.symptoms.map((symptom) => symptom.signature.checker))];
   const text = [
-    `${defect.title}: ${plural(defect.count, 'violation')} of ${defect.signature.checker} in scenario ${scenario.name}`,
+    `${defect.title}: ${plural(defect.count, 'violation')} of ${listWithMore(checkers, checkers.length)} in scenario ${scenario.name}`,
     ...(reproduced === undefined ? [] : [reproduced]),
     '',
     'first:',
     anomalyText(defect.first, 1),
+    '',
+    `${plural(defect.symptoms.length, 'symptom')}:`,
+    ...defect.symptoms.map((symptom) => `- ${symptom.signature.checker}: ${symptomLine(symptom)}`),
     ...(listed.length === 0
       ? []
       : [
           '',
           'others:',
           ...listed.map(
-            (other, index) =>
-              `${index + 2}. ${referenceText(other)} · events ${eventList(other.events)}`,
+            ({ kind, reference }, index) =>
+              `${index + 2}. [${kind}] ${referenceText(reference)} · events ${eventList(reference.events)}`,
           ),
-          ...(defect.others.length > listed.length
-            ? [
-                `… and ${defect.others.length - listed.length} more (every one is in the HTML report)`,
-              ]
+          ...(others.length > listed.length
+            ? [`… and ${others.length - listed.length} more (every one is in the HTML report)`]
             : []),
         ]),
     ...footer(result, reportDir),
@@ -112,11 +129,26 @@ function defectCase(
       name: `${defect.signature.checker}: ${defect.title}`,
       time: seconds(0),
     },
-    [element('failure', { message: defect.first.message, type: defect.first.kind }, [text])],
+    [
+      element(
+        'failure',
+        {
+          message:
+            defect.symptoms.length === 1
+              ? defect.first.message
+              : `${plural(defect.count, 'violation')}: ${symptomsText(defect)}`,
+          type: defect.first.kind,
+        },
+        [text],
+      ),
+    ],
   );
 }
 
-/** The testcases of one check: one per defect when it is violated, else one. */
+/**
+ * The testcases of one check: one per defect it leads when it is violated; a skipped one when
+ * its violations are all symptoms of defects led by other checks; else one.
+ */
 function checkCases(
   scenario: ScenarioResult,
   check: CheckResult,
@@ -125,10 +157,38 @@ function checkCases(
   reportDir: string,
   counts: Counts,
 ): XmlElement[] {
+  if (checkStatus(check) !== 'fail' || check.anomalies.length === 0)
+    return [checkCase(scenario, check, result, reportDir, counts)];
   const own = defects.filter((defect) => defect.signature.checker === check.checker);
-  if (checkStatus(check) === 'fail' && own.length > 0)
-    return own.map((defect) => defectCase(scenario, defect, result, reportDir, counts));
-  return [checkCase(scenario, check, result, reportDir, counts)];
+  const elsewhere = defects.filter(
+    (defect) =>
+      defect.signature.checker !== check.checker &&
+      defect.symptoms.some((symptom) => symptom.signature.checker === check.checker),
+  );
+  if (own.length === 0 && elsewhere.length === 0)
+    return [checkCase(scenario, check, result, reportDir, counts)];
+  const cases = own.map((defect) => defectCase(scenario, defect, result, reportDir, counts));
+  if (elsewhere.length > 0) {
+    const shown = elsewhere.reduce(
+      (sum, defect) =>
+        sum +
+        defect.symptoms
+          .filter((symptom) => symptom.signature.checker === check.checker)
+          .reduce((total, symptom) => total + symptom.count, 0),
+      0,
+    );
+    counts.tests++;
+    counts.skipped++;
+    const names = elsewhere.map((defect) => `${defect.signature.checker}: ${defect.title}`);
+    cases.push(
+      element('testcase', { classname: scenario.name, name: check.checker, time: seconds(0) }, [
+        element('skipped', {
+          message: `violated: ${plural(shown, 'violation')} counted as symptoms of ${names.join('; ')}`,
+        }),
+      ]),
+    );
+  }
+  return cases;
 }
 
 function checkCase(

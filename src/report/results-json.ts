@@ -1,4 +1,10 @@
-import type { Defect } from '../check/defects.js';
+import type {
+  Defect,
+  DefectSignature,
+  Reproduction,
+  RunDefect,
+  Symptom,
+} from '../check/defects.js';
 import type { Anomaly, CheckResult } from '../check/types.js';
 import type { RunResult, ScenarioResult, StoppedRun, TransportSummary } from '../run/result.js';
 import type { Profile } from '../scenario/profile.js';
@@ -65,32 +71,63 @@ function orderedAnomaly(anomaly: Anomaly): Anomaly {
   return anomaly.curl === undefined ? ordered : { ...ordered, curl: anomaly.curl };
 }
 
-function orderedDefect(defect: Defect): Defect {
-  const { signature, reproduced } = defect;
+function orderedSignature(signature: DefectSignature): DefectSignature {
   return {
-    id: defect.id,
-    signature: {
-      checker: signature.checker,
-      kind: signature.kind,
-      patternKind: signature.patternKind,
-      lanes: signature.lanes,
-      statuses: signature.statuses,
-    },
-    title: defect.title,
-    count: defect.count,
-    first: orderedAnomaly(defect.first),
-    firstPattern: defect.firstPattern,
-    others: defect.others.map((other) => ({
+    checker: signature.checker,
+    kind: signature.kind,
+    patternKind: signature.patternKind,
+    lanes: signature.lanes,
+    statuses: signature.statuses,
+  };
+}
+
+function orderedReproduction(reproduced: Reproduction | null): Reproduction | null {
+  return reproduced === null
+    ? null
+    : { runs: reproduced.runs, of: reproduced.of, patterns: reproduced.patterns };
+}
+
+function orderedSymptom(symptom: Symptom): Symptom {
+  return {
+    id: symptom.id,
+    signature: orderedSignature(symptom.signature),
+    title: symptom.title,
+    count: symptom.count,
+    first: orderedAnomaly(symptom.first),
+    firstPattern: symptom.firstPattern,
+    others: symptom.others.map((other) => ({
       key: other.key,
       tenant: other.tenant,
       pattern: other.pattern,
       events: other.events,
       ...(other.scenario === undefined ? {} : { scenario: other.scenario }),
     })),
-    reproduced:
-      reproduced === null
-        ? null
-        : { runs: reproduced.runs, of: reproduced.of, patterns: reproduced.patterns },
+    reproduced: orderedReproduction(symptom.reproduced),
+  };
+}
+
+/** A defect: its lead symptom's id, signature, title and first violation, then its symptoms. */
+function orderedDefect(defect: Defect): Defect {
+  return {
+    id: defect.id,
+    signature: orderedSignature(defect.signature),
+    title: defect.title,
+    count: defect.count,
+    first: orderedAnomaly(defect.first),
+    firstPattern: defect.firstPattern,
+    reproduced: orderedReproduction(defect.reproduced),
+    symptoms: defect.symptoms.map(orderedSymptom),
+  };
+}
+
+function orderedRunDefect(defect: RunDefect): RunDefect {
+  return {
+    ...orderedDefect(defect),
+    scenarios: defect.scenarios,
+    symptoms: defect.symptoms.map((symptom) => ({
+      ...orderedSymptom(symptom),
+      scenarios: symptom.scenarios,
+    })),
   };
 }
 
@@ -187,10 +224,7 @@ export function orderedResult(result: RunResult): RunResult {
     ...(result.defects === undefined
       ? {}
       : {
-          defects: result.defects.map((defect) => ({
-            ...orderedDefect(defect),
-            scenarios: defect.scenarios,
-          })),
+          defects: result.defects.map(orderedRunDefect),
         }),
     stopped: orderedStop(result.stopped ?? null),
     scenarios: result.scenarios.map(orderedScenario),

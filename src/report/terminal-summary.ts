@@ -9,6 +9,7 @@ import {
   runDefects,
   scenariosText,
   showingOrder,
+  symptomLine,
 } from './defect-view.js';
 import type { RunDefect } from '../check/defects.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
@@ -28,8 +29,8 @@ import {
 /**
  * The one-screen summary printed when a run ends: verdict, scenarios × checks table, the
  * distinct defects (grouped violations), each with its count, how often it reproduced, its first
- * violation in full with what to paste to reproduce it, and where the full report is. Pure: returns
- * lines; the terminal reporter writes them.
+ * violation in full with what to paste to reproduce it, its symptoms with their counts and keys,
+ * and where the full report is. Pure: returns lines; the terminal reporter writes them.
  *
  * Every string from the run goes through `showControls` first, so a hostile message cannot
  * move the cursor, recolour the terminal or hide text.
@@ -150,7 +151,10 @@ function table(scenarios: readonly ScenarioResult[], style: SummaryStyle): strin
   return rows;
 }
 
-/** Lines of one defect: its title and count, the first violation in full, the others named. */
+/**
+ * Lines of one defect: its title and count, the first violation in full, then its symptoms (one
+ * line each, with their counts and keys) or, for a defect of one symptom, the other keys.
+ */
 function defectLines(
   result: RunResult,
   defect: RunDefect,
@@ -165,7 +169,8 @@ function defectLines(
     anomaly.tenant === null ? null : `tenant ${line(anomaly.tenant)}`,
   ].filter((part) => part !== null);
   const reproduced = reproducedLine(result, defect);
-  const others = othersLine(defect);
+  const [lead] = defect.symptoms;
+  const others = defect.symptoms.length === 1 && lead !== undefined ? othersLine(lead) : undefined;
   const lines = [
     `${paint(style, ['red'], STATUS_SYMBOL.fail)} ${paint(style, ['bold'], `${position}. ${line(defect.title)}`)} · ${plural(defect.count, 'violation')}`,
     `  ${line(scenariosText(defect))}${reproduced === undefined ? '' : ` · ${paint(style, ['bold'], line(reproduced))}`}`,
@@ -178,6 +183,10 @@ function defectLines(
   if (anomaly.curl !== undefined)
     lines.push(`  curl:     ${showControls(anomaly.curl, 'newlines')}`);
   if (others !== undefined) lines.push(paint(style, ['dim'], `  ${line(others)}`));
+  if (defect.symptoms.length > 1) {
+    lines.push(`  ${plural(defect.symptoms.length, 'symptom')}:`);
+    for (const symptom of defect.symptoms) lines.push(`  - ${line(symptomLine(symptom))}`);
+  }
   return lines;
 }
 

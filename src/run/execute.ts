@@ -1,3 +1,4 @@
+import { attemptLiveness } from '../check/key-liveness.js';
 import { sendSyncedBurst } from '../client/burst.js';
 import {
   outcomeOfError,
@@ -6,7 +7,13 @@ import {
   type AttemptResult,
   type TransportOptions,
 } from '../client/send.js';
-import type { HeaderList, HistoryEvent, InvokeEvent, ProbeReading } from '../history/events.js';
+import type {
+  CompletionEvent,
+  HeaderList,
+  HistoryEvent,
+  InvokeEvent,
+  ProbeReading,
+} from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { LaneSet } from '../nemesis/lanes.js';
 import type {
@@ -129,8 +136,9 @@ async function followUp(runtime: ScenarioRuntime, plan: PatternPlan, step: Follo
 
 /**
  * Whether the operation (by marker) of the pattern is still pending: its latest attempt was
- * answered with an in-flight status or ended with an unknown outcome. Reads the history from
- * its end, down to the first attempt of another pattern.
+ * answered with an in-flight status or ended with an unknown outcome. The holder is the latest
+ * attempt that may hold the key. Both by `attemptLiveness`, the rule the keyNotStuck checker
+ * judges by. Reads the history from its end, down to the first attempt of another pattern.
  */
 function pendingKey(
   events: readonly HistoryEvent[],
@@ -138,8 +146,8 @@ function pendingKey(
   marker: string,
   inFlightStatus: readonly number[],
 ): { inProgress: boolean; answered: boolean; holderStart: number; lastStart: number } | undefined {
-  const completions = new Map<string, HistoryEvent>();
-  let latest: { invoke: InvokeEvent; completion: HistoryEvent | undefined } | undefined;
+  const completions = new Map<string, CompletionEvent>();
+  let latest: { invoke: InvokeEvent; completion: CompletionEvent | undefined } | undefined;
   let holder: InvokeEvent | undefined;
   let earliest: InvokeEvent | undefined;
   let answered = false;
@@ -152,20 +160,16 @@ function pendingKey(
     if (event.pattern !== pattern) break;
     if (event.marker !== marker || event.variant !== 'original') continue;
     const completion = completions.get(event.op);
-    const refused =
-      completion?.type === 'ok' && inFlightStatus.includes(completion.response.status);
     latest ??= { invoke: event, completion };
     earliest = event;
     if (completion?.type === 'ok') answered = true;
-    if (holder === undefined && !refused && completion?.type !== 'fail') holder = event;
+    if (holder === undefined && attemptLiveness(completion, inFlightStatus).mayHold) holder = event;
   }
   if (latest === undefined || earliest === undefined) return undefined;
-  const { completion } = latest;
-  const inProgress =
-    completion?.type === 'ok' && inFlightStatus.includes(completion.response.status);
-  if (!inProgress && completion !== undefined && completion.type !== 'info') return undefined;
+  const state = attemptLiveness(latest.completion, inFlightStatus);
+  if (!state.pending) return undefined;
   return {
-    inProgress,
+    inProgress: state.inProgress,
     answered,
     holderStart: (holder ?? earliest).time,
     lastStart: latest.invoke.time,

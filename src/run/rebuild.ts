@@ -95,8 +95,9 @@ function resultFromRecords(
   const profileOverride = run.resolvedProfile ?? run.profile ?? undefined;
   let planned = 0;
   const scenarios: ScenarioResult[] = [];
-  for (const [index, { file, scenario }] of run.scenarios.entries()) {
-    const loaded: LoadedScenario = { file, scenario };
+  for (const [index, { file, scenario, profileFile }] of run.scenarios.entries()) {
+    // A scenario's own profile file too: from run.json, as the run loaded it.
+    const loaded: LoadedScenario = { file, scenario, profileFile };
     const plans = shardPlans(
       planFor(loaded, {
         ...{ seed: run.seed, run: run.run, profileOverride, index },

@@ -50,8 +50,9 @@ export interface ScenarioResult {
   readonly patterns: readonly PatternSummary[];
   readonly checks: readonly CheckResult[];
   /**
-   * The violations grouped into distinct defects (check, anomaly kind, pattern kind, lanes,
-   * statuses), in order of first violation. Every run sets it; a result made without it is
+   * The violations grouped into distinct defects, in order of first violation: symptoms
+   * (check, anomaly kind, pattern kind, lanes, statuses) linked by the keys they share, each
+   * defect led by its most severe symptom. Every run sets it; a result made without it is
    * grouped by reporters from its checks alone.
    */
   readonly defects?: readonly Defect[];
@@ -111,8 +112,8 @@ export interface RunResult {
   /** How many times the plan ran, each with fresh keys (`--repeat`); 1 when not repeated. */
   readonly repeat?: number;
   /**
-   * The scenarios' defects with the same signature merged: the run's distinct defects, in order
-   * of first violation. Every run sets it; reporters merge the scenarios' own when missing.
+   * The scenarios' defects with the same lead symptom merged (and their symptoms with the same
+   * signature): the run's distinct defects, in order of first violation. Every run sets it; reporters merge the scenarios' own when missing.
    */
   readonly defects?: readonly RunDefect[];
   /**

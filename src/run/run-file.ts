@@ -32,7 +32,12 @@ export interface RunFile {
   readonly shard?: Shard | null;
   /** How many times the plan ran (`--repeat`); missing in older run files: 1. */
   readonly repeat?: number;
-  readonly scenarios: readonly { readonly file: string; readonly scenario: Scenario }[];
+  readonly scenarios: readonly {
+    readonly file: string;
+    readonly scenario: Scenario;
+    /** The profile file the scenario's `profile:` names, as loaded; absent for a built-in. */
+    readonly profileFile?: Profile;
+  }[];
 }
 
 export async function writeRunFile(reportDir: string, run: RunFile): Promise<void> {

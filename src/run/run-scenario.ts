@@ -20,7 +20,7 @@ import {
 } from '../probe/probes.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Profile } from '../scenario/profile.js';
-import { withScenarioOverrides } from '../scenario/profile-file.js';
+import { isProfilePath, withScenarioOverrides } from '../scenario/profile-file.js';
 import { hookSteps } from '../scenario/schema-flow.js';
 import {
   countingProbe,
@@ -173,14 +173,24 @@ export async function assertRunHosts(
   }
 }
 
+/**
+ * The profile a scenario is judged by: `--profile` (a built-in name or a loaded profile file)
+ * wins over the scenario's `profile:` (a built-in name, or the profile file the loader read
+ * relative to the scenario), which wins over the default; the scenario's `overrides` win over
+ * all of them.
+ */
 export function resolveProfile(
   loaded: LoadedScenario,
   profileOverride: string | Profile | undefined,
 ): Profile {
-  return withScenarioOverrides(
-    profileOverride ?? loaded.scenario.profile,
-    loaded.scenario.overrides,
-  );
+  const base = profileOverride ?? loaded.profileFile ?? loaded.scenario.profile;
+  if (typeof base === 'string' && isProfilePath(base)) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_SCENARIO',
+      `${loaded.file}: the profile file '${base}' the scenario names was not loaded; load the scenario with loadScenarioFile`,
+    );
+  }
+  return withScenarioOverrides(base, loaded.scenario.overrides);
 }
 
 export function planFor(

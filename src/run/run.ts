@@ -203,9 +203,10 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     reporters: options.reporters ?? DEFAULT_REPORTERS,
     shard: options.shard ?? null,
     repeat,
-    scenarios: loaded.map(({ file, scenario }) => ({
+    scenarios: loaded.map(({ file, scenario, profileFile }) => ({
       file,
       scenario: redactedScenario(scenario, redactor),
+      ...(profileFile === undefined ? {} : { profileFile }),
     })),
   });
   options.err(`idemproof: run ${runId} (${reportDir}); ${describeLimits(limits)}`);

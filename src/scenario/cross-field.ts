@@ -1,7 +1,7 @@
 import { plannedAttempts } from './attempts.js';
 import { flowProblems } from './flow-rules.js';
 import { SCENARIO_LIMITS } from './limits.js';
-import { PROFILE_NAMES } from './profile.js';
+import { PROFILE_NAMES, type Profile } from './profile.js';
 import { requestProblems } from './request-rules.js';
 import type { Scenario } from './schema.js';
 import { templateProblems } from './templates.js';
@@ -15,14 +15,15 @@ export interface Problem {
  * Rules that span several fields, which the schema alone cannot state. Each problem names the
  * path it is about, so the loader can point at the line.
  */
-export function crossFieldProblems(scenario: Scenario): Problem[] {
+export function crossFieldProblems(scenario: Scenario, profileFile?: Profile): Problem[] {
   const problems: Problem[] = [];
   const tenants = Object.keys(scenario.target.tenants);
 
-  if (!(PROFILE_NAMES as string[]).includes(scenario.profile)) {
+  // A profile file (`profile: ./acme.yaml`) is loaded by the loader, which passes it here.
+  if (profileFile === undefined && !(PROFILE_NAMES as string[]).includes(scenario.profile)) {
     problems.push({
       path: ['profile'],
-      message: `unknown profile '${scenario.profile}'; expected one of: ${PROFILE_NAMES.join(', ')}`,
+      message: `unknown profile '${scenario.profile}'; expected one of: ${PROFILE_NAMES.join(', ')}, or a profile file (.yaml, .yml, .json)`,
     });
   }
   problems.push(...requestProblems(scenario));
@@ -97,7 +98,7 @@ export function crossFieldProblems(scenario: Scenario): Problem[] {
     });
   }
   problems.push(...templateProblems(scenario));
-  problems.push(...flowProblems(scenario));
+  problems.push(...flowProblems(scenario, profileFile));
   problems.push(...transportProblems(scenario.target));
   return problems;
 }

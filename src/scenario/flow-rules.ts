@@ -1,7 +1,7 @@
 import { plannedAttempts } from './attempts.js';
 import type { Problem } from './cross-field.js';
 import { SCENARIO_LIMITS } from './limits.js';
-import { PROFILE_NAMES, overrideProfile, profileByName } from './profile.js';
+import { PROFILE_NAMES, overrideProfile, profileByName, type Profile } from './profile.js';
 import type { Scenario } from './schema.js';
 
 /**
@@ -22,7 +22,7 @@ const JUDGED_WITHOUT_EFFECTS: Record<string, string> = {
 /** Patterns that send several keys before counting the effects of the first. */
 const INTERLEAVED = new Set(['distinct-keys', 'cross-tenant', 'out-of-order']);
 
-export function flowProblems(scenario: Scenario): Problem[] {
+export function flowProblems(scenario: Scenario, profileFile?: Profile): Problem[] {
   const problems: Problem[] = [];
   const delta = scenario.effects !== undefined && 'delta' in scenario.effects;
   if (delta && scenario.concurrency > 1) {
@@ -51,7 +51,7 @@ export function flowProblems(scenario: Scenario): Problem[] {
       });
     }
     if (pattern.kind === 'delayed-retries' && pattern.afterRetention === 'execute-again') {
-      const retention = declaredRetention(scenario);
+      const retention = declaredRetention(scenario, profileFile);
       if (retention === null) {
         problems.push({
           path: ['patterns', index, 'afterRetention'],
@@ -87,8 +87,13 @@ function sum(delays: readonly number[], upTo: number): number {
   return delays.slice(0, upTo + 1).reduce((total, delay) => total + delay, 0);
 }
 
-/** The retention the scenario's profile (with its overrides) declares; null if none. */
-function declaredRetention(scenario: Scenario): number | null {
-  if (!(PROFILE_NAMES as string[]).includes(scenario.profile)) return null;
-  return overrideProfile(profileByName(scenario.profile), scenario.overrides).retentionMs;
+/**
+ * The retention the scenario's profile (a built-in one, or the profile file it names) with its
+ * overrides declares; null if none.
+ */
+function declaredRetention(scenario: Scenario, profileFile: Profile | undefined): number | null {
+  if (profileFile === undefined && !(PROFILE_NAMES as string[]).includes(scenario.profile))
+    return null;
+  const base = profileFile ?? profileByName(scenario.profile);
+  return overrideProfile(base, scenario.overrides).retentionMs;
 }

@@ -1,4 +1,4 @@
-import { dirname, extname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import {
   LineCounter,
   isAlias,
@@ -13,7 +13,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import type { z } from 'zod';
-import { IdemproofError } from '../errors.js';
+import { IdemproofError, isIdemproofError } from '../errors.js';
 import { resolveBodyFiles } from './body-files.js';
 import { crossFieldProblems } from './cross-field.js';
 import { rememberEnvReferences } from './env-refs.js';
@@ -27,6 +27,8 @@ import {
 } from './files.js';
 import { evaluateScenarioModule } from './module-load.js';
 import { printable } from './printable.js';
+import type { Profile } from './profile.js';
+import { isProfilePath, loadProfileFile } from './profile-file.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './schema.js';
 import { expansionProblem } from './yaml-size.js';
 
@@ -38,6 +40,11 @@ export interface LoadedScenario {
   readonly scenario: Scenario;
   /** Path relative to the working directory, for reports (raw: print it with `printable`). */
   readonly file: string;
+  /**
+   * The profile file the scenario's `profile:` names (relative to the scenario's folder), as
+   * loaded; absent when it names a built-in profile. `--profile` wins over it.
+   */
+  readonly profileFile?: Profile | undefined;
 }
 
 export interface LoadFilesOptions {
@@ -78,7 +85,8 @@ export type ScenarioSource = string | ScenarioInput;
 
 /**
  * Files, folders and scenario objects, in the order given. An object is validated by the same
- * schema and cross-field rules as a file; its errors name the scenario instead of a file.
+ * schema and cross-field rules as a file; its errors name the scenario instead of a file, and
+ * the files it names (bodies, a profile file) are relative to the working directory.
  */
 export async function loadScenarioSources(
   sources: readonly ScenarioSource[],
@@ -90,7 +98,7 @@ export async function loadScenarioSources(
     } else {
       const label = scenarioLabel(source, index);
       const value = await withBodyFiles(source, process.cwd(), label, undefined);
-      loaded.push({ scenario: validate(value, label, undefined), file: label });
+      loaded.push({ ...(await validate(value, label, undefined, process.cwd())), file: label });
     }
   }
   return uniquelyNamed(loaded);
@@ -127,14 +135,14 @@ function uniquelyNamed(loaded: LoadedScenario[]): LoadedScenario[] {
  */
 export async function loadScenarioFile(path: string): Promise<LoadedScenario[]> {
   const file = displayPath(path);
-  if (YAML_EXTENSIONS.has(extname(path))) return [{ scenario: await loadYaml(path, file), file }];
+  if (YAML_EXTENSIONS.has(extname(path))) return [{ ...(await loadYaml(path, file)), file }];
   if (isModulePath(path)) {
     const values = await evaluateScenarioModule(path, file);
     return Promise.all(
       values.map(async (value, index) => {
         const label = values.length > 1 ? `${file} (scenario ${index + 1})` : file;
         const resolved = await withBodyFiles(value, dirname(path), label, undefined);
-        return { scenario: validate(resolved, label, undefined), file };
+        return { ...(await validate(resolved, label, undefined, dirname(path))), file };
       }),
     );
   }
@@ -144,12 +152,13 @@ export async function loadScenarioFile(path: string): Promise<LoadedScenario[]> 
   );
 }
 
-async function loadYaml(path: string, file: string): Promise<Scenario> {
+async function loadYaml(path: string, file: string): Promise<Validated> {
   const yaml = parseYamlText(await readScenarioText(path), file);
   return validate(
     await withBodyFiles(plainData(yaml, file), dirname(path), file, yaml),
     file,
     yaml,
+    dirname(path),
   );
 }
 
@@ -300,7 +309,47 @@ async function withBodyFiles(
   return resolved;
 }
 
-function validate(value: unknown, file: string, yaml: YamlSource | undefined): Scenario {
+/** A scenario, and the profile file its `profile:` names, loaded. */
+interface Validated {
+  readonly scenario: Scenario;
+  readonly profileFile?: Profile;
+}
+
+/**
+ * The profile file a scenario's `profile:` names, relative to `folder` (the scenario file's);
+ * undefined for a built-in name. A file that cannot be read or is not a valid profile is the
+ * scenario's error: at its `profile` field, with the profile file's own file:line:col below.
+ */
+async function scenarioProfileFile(
+  profile: string,
+  folder: string,
+  file: string,
+  yaml: YamlSource | undefined,
+): Promise<Profile | undefined> {
+  if (!isProfilePath(profile)) return undefined;
+  try {
+    return await loadProfileFile(resolve(folder, profile));
+  } catch (error) {
+    if (!isIdemproofError(error)) throw error;
+    const named = formatIssues(
+      file,
+      [{ path: ['profile'], message: `cannot use the profile file '${profile}':` }],
+      yaml,
+    );
+    const cause = error.message
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n');
+    throw new IdemproofError('IDEMPROOF_ERR_SCENARIO', `${named}\n${cause}`, { cause: error });
+  }
+}
+
+async function validate(
+  value: unknown,
+  file: string,
+  yaml: YamlSource | undefined,
+  folder: string,
+): Promise<Validated> {
   const parsed = scenarioSchema.safeParse(value, { error: missingFieldMessage });
   if (!parsed.success) {
     throw new IdemproofError(
@@ -308,7 +357,8 @@ function validate(value: unknown, file: string, yaml: YamlSource | undefined): S
       formatIssues(file, parsed.error.issues, yaml),
     );
   }
-  const problems = crossFieldProblems(parsed.data);
+  const profileFile = await scenarioProfileFile(parsed.data.profile, folder, file, yaml);
+  const problems = crossFieldProblems(parsed.data, profileFile);
   if (problems.length > 0) {
     throw new IdemproofError(
       'IDEMPROOF_ERR_SCENARIO',
@@ -323,7 +373,9 @@ function validate(value: unknown, file: string, yaml: YamlSource | undefined): S
     parsed.data,
     (path) => `${file}${yaml === undefined ? '' : positionOf(yaml, path)} at ${pathText(path)}`,
   );
-  return parsed.data;
+  return profileFile === undefined
+    ? { scenario: parsed.data }
+    : { scenario: parsed.data, profileFile };
 }
 
 /** "missing: expected string" rather than zod's "…, received undefined". */

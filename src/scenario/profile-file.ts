@@ -18,8 +18,10 @@ import { profileFileSchema, type ProfileFields } from './profile-schema.js';
  * source and SHA-256 for reports and certificates; and a scenario's overrides laid over a
  * profile, naming the fields they replaced.
  *
- * Precedence: a scenario's `overrides` win over the profile they are laid on, whether the
- * scenario names it (`profile:`) or the command line does (`--profile`).
+ * Precedence: `--profile` on the command line wins over a scenario's `profile:` (a built-in
+ * name, or a profile file relative to the scenario, which the loader reads with
+ * `loadProfileFile`), which wins over the default; a scenario's `overrides` win over the
+ * profile they are laid on, whichever named it.
  *
  * Must not: read a file other than through the scenario reader (regular files, size limits),
  * or hold a profile's values (profile.ts does).
@@ -105,17 +107,24 @@ export function overrideNotice(scenario: string, profile: Profile): string | und
   return `scenario '${scenario}' overrides ${fields.join(', ')} of profile '${profile.name}' (${profile.source ?? 'built-in'}): the scenario's values win`;
 }
 
-/** The notices of a run with `--profile`: one per scenario whose overrides replace its fields. */
+/**
+ * The notices of a run with `--profile`: one per scenario that names a profile file of its own
+ * (`--profile` wins over it), and one per scenario whose overrides replace its fields.
+ */
 export function profileNotices(
   loaded: readonly LoadedScenario[],
   profile: Profile | undefined,
 ): string[] {
   if (profile === undefined) return [];
-  return loaded.flatMap(({ scenario }) => {
+  return loaded.flatMap(({ scenario, profileFile }) => {
+    const replaced =
+      profileFile === undefined
+        ? undefined
+        : `scenario '${scenario.name}' names profile '${profileFile.name}' (${profileFile.source ?? scenario.profile}); --profile '${profile.name}' (${profile.source ?? 'built-in'}) wins`;
     const notice = overrideNotice(
       scenario.name,
       withScenarioOverrides(profile, scenario.overrides),
     );
-    return notice === undefined ? [] : [notice];
+    return [replaced, notice].filter((line): line is string => line !== undefined);
   });
 }

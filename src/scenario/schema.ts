@@ -374,7 +374,10 @@ export const scenarioSchema = z
       teardown: [],
     }),
     settleMs: durationMs.default(100).describe('Wait before probing effects'),
-    profile: z.string().default('default').describe('default, ietf or stripe'),
+    profile: z
+      .string()
+      .default('default')
+      .describe('default, ietf, stripe, or a profile file relative to this scenario'),
     overrides: profileOverridesSchema.default({}),
     faults: z
       .object({

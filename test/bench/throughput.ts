@@ -101,6 +101,8 @@ interface IdemproofRun {
   readonly setupAndChecksMs: number;
   /** Sum of attempt durations (sequential: time spent waiting for POST answers). */
   readonly attemptMsSum: number;
+  /** burst: the settle pauses waited (one per round): median, min and max in ms. */
+  readonly pauseMs?: { readonly median: number; readonly min: number; readonly max: number };
 }
 
 const round = (value: number, digits = 1): number => {
@@ -213,6 +215,15 @@ async function runIdemproof(input: {
     trafficMs: Math.round(timings.trafficMs),
     setupAndChecksMs: Math.round(Math.max(0, scenario.durationMs - timings.trafficMs)),
     attemptMsSum: Math.round(timings.attemptMsSum),
+    ...(timings.pauses.length === 0
+      ? {}
+      : {
+          pauseMs: {
+            median: round(describeSamples(timings.pauses).median, 2),
+            min: Math.min(...timings.pauses),
+            max: Math.max(...timings.pauses),
+          },
+        }),
   };
 }
 
@@ -223,7 +234,12 @@ function roughTimings(history: readonly HistoryEvent[]): {
   attemptMsSum: number;
   status2xx: number;
   otherStatus: number;
+  /** The settle pause of each burst round (from its first completion). */
+  pauses: number[];
 } {
+  const pauses: number[] = [];
+  const roundOf = new Map<string, string>();
+  const pausedRounds = new Set<string>();
   let first: number | undefined;
   let last = 0;
   let probes = 0;
@@ -240,6 +256,19 @@ function roughTimings(history: readonly HistoryEvent[]): {
       if (event.response.status >= 200 && event.response.status < 300) status2xx += 1;
       else otherStatus += 1;
     }
+    if (event.type === 'invoke' && event.group !== null)
+      roundOf.set(event.op, `${event.pattern}/${event.group}`);
+    if (
+      (event.type === 'ok' || event.type === 'fail' || event.type === 'info') &&
+      event.releasePauseMs !== undefined
+    ) {
+      // One pause per round: every completion of a burst carries it.
+      const round = roundOf.get(event.op) ?? event.op;
+      if (!pausedRounds.has(round)) {
+        pausedRounds.add(round);
+        pauses.push(event.releasePauseMs);
+      }
+    }
   }
   return {
     probes,
@@ -247,6 +276,7 @@ function roughTimings(history: readonly HistoryEvent[]): {
     attemptMsSum,
     status2xx,
     otherStatus,
+    pauses,
   };
 }
 
@@ -484,7 +514,7 @@ export const throughput: Benchmark = async ({ tiny, log }) => {
               run.attempts,
               round(run.durationMs / 1000, 2),
               run.rps,
-              `${run.rpsWithProbes} with probes; valid ${run.valid}`,
+              `${run.rpsWithProbes} with probes; valid ${run.valid}${run.pauseMs === undefined ? '' : `; pause median ${run.pauseMs.median} ms (${run.pauseMs.min}–${run.pauseMs.max})`}`,
             ],
       ),
     ['**median autocannon**', '', '', '', cannonStats.median, ''],

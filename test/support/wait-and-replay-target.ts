@@ -42,6 +42,8 @@ export async function startWaitAndReplayTarget(
     mismatchStatus?: number;
     /** Refuse a request without a key with 400 (default: process it). */
     requireKey?: boolean;
+    /** Answer refusals as RFC 9457 problem details (default: plain JSON errors). */
+    problemDetails?: boolean;
   } = {},
 ): Promise<WaitAndReplayTarget> {
   const keys = new Map<string, Stored>();
@@ -65,6 +67,14 @@ export async function startWaitAndReplayTarget(
       send(200, JSON.stringify({ n }));
       return;
     }
+    const refuse = (status: number, detail: string): void => {
+      if (options.problemDetails !== true) {
+        send(status, JSON.stringify({ error: detail }));
+        return;
+      }
+      response.writeHead(status, { 'content-type': 'application/problem+json' });
+      response.end(JSON.stringify({ type: 'about:blank', title: detail, status, detail }));
+    };
     if (request.method !== 'POST' || url.pathname !== '/shipments') {
       send(404, '{"error":"not found"}');
       return;
@@ -87,7 +97,7 @@ export async function startWaitAndReplayTarget(
     };
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string' && options.requireKey === true) {
-      send(400, '{"error":"Idempotency-Key is required"}');
+      refuse(400, 'Idempotency-Key is required');
       return;
     }
     if (typeof key !== 'string') {
@@ -101,10 +111,7 @@ export async function startWaitAndReplayTarget(
       stored = { body, response: execute(scoped) };
       keys.set(scoped, stored);
     } else if (stored.body !== body) {
-      send(
-        options.mismatchStatus ?? 422,
-        '{"error":"idempotency key reused with another payload"}',
-      );
+      refuse(options.mismatchStatus ?? 422, 'idempotency key reused with another payload');
       return;
     }
     const result = await stored.response; // a concurrent duplicate waits here for the first

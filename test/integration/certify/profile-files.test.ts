@@ -73,11 +73,18 @@ describe('certify with profile files and scenario overrides', () => {
     return { certificate, result: outcome.result, errors };
   }
 
+  const requirement = (certificate: Certificate, id: string) =>
+    [...certificate.conformance.requirements, ...certificate.defects.requirements].find(
+      (candidate) => candidate.id === id,
+    );
+
   function expectCertified(certificate: Certificate): void {
-    const failing = certificate.requirements
+    const failing = [...certificate.conformance.requirements, ...certificate.defects.requirements]
       .filter((requirement) => requirement.verdict !== 'holds' && !requirement.optional)
       .map((requirement) => `${requirement.id} ${requirement.verdict}: ${requirement.evidence}`);
     expect(failing).toEqual([]);
+    expect(certificate.conformance.verdict).toBe('conforms');
+    expect(certificate.defects.verdict).toBe('none');
     expect(certificate.verdict).toBe('certified');
   }
 
@@ -94,9 +101,7 @@ describe('certify with profile files and scenario overrides', () => {
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
     });
     expect(certificate.profile.source).toMatch(/profiles[/\\]stripe\.yaml$/);
-    expect(certificate.requirements.find((r) => r.id === 'R3')?.text).toContain(
-      'idempotent-replayed: true',
-    );
+    expect(requirement(certificate, 'P4')?.text).toContain('idempotent-replayed: true');
     expect(result.scenarios[0]?.profile).toMatchObject({
       name: 'stripe-v1',
       sha256: certificate.profile.sha256,
@@ -106,16 +111,23 @@ describe('certify with profile files and scenario overrides', () => {
   it('certifies a target that follows the IETF draft against profiles/ietf.yaml', async () => {
     const scenario = join(folder, 'shipments-ietf.yaml');
     await writeFile(scenario, shipments());
-    const url = await target({ requireKey: true });
+    const url = await target({ requireKey: true, problemDetails: true });
     const { certificate } = await certifyWith(join(PROFILES_DIR, 'ietf.yaml'), url, scenario);
     expectCertified(certificate);
     expect(certificate.profile.name).toBe('ietf-draft-07');
-    expect(certificate.requirements.find((r) => r.id === 'R6')?.text).toContain('refused with 400');
+    expect(requirement(certificate, 'P3')?.text).toContain('refused with 400');
     // The same target, keys optional: the draft's 400 for a missing key is violated.
-    const lax = await target({});
+    const lax = await target({ problemDetails: true });
     const refused = await certifyWith(join(PROFILES_DIR, 'ietf.yaml'), lax, scenario);
     expect(refused.certificate.verdict).toBe('not certified');
-    expect(refused.certificate.requirements.find((r) => r.id === 'R6')?.verdict).toBe('violated');
+    // Optional keys are a choice, not a defect: the draft's profile part diverges, no defect.
+    expect(refused.certificate.conformance.verdict).toBe('diverges');
+    expect(
+      refused.certificate.defects.requirements
+        .filter((requirement) => requirement.verdict === 'violated')
+        .map((requirement) => requirement.evidence),
+    ).toEqual([]);
+    expect(requirement(refused.certificate, 'P3')?.verdict).toBe('violated');
   });
 
   it('certifies a Powertools-style target (422, keys optional, no marker) against profiles/powertools.yaml', async () => {
@@ -125,9 +137,7 @@ describe('certify with profile files and scenario overrides', () => {
     const { certificate } = await certifyWith(join(PROFILES_DIR, 'powertools.yaml'), url, scenario);
     expectCertified(certificate);
     expect(certificate.profile.name).toBe('powertools-style');
-    expect(certificate.requirements.find((r) => r.id === 'R6')?.text).toContain(
-      'keys are optional',
-    );
+    expect(requirement(certificate, 'P3')?.text).toContain('keys are optional');
   });
 
   it('certifies 417 on a mismatch and optional keys through scenario overrides, and lists them', async () => {
@@ -138,10 +148,10 @@ describe('certify with profile files and scenario overrides', () => {
   mismatchStatus: [417]
   missingKey: { expect: processed }`),
     );
-    const url = await target({ mismatchStatus: 417 });
+    const url = await target({ mismatchStatus: 417, problemDetails: true });
     const { certificate, result, errors } = await certifyWith('ietf', url, scenario);
     expectCertified(certificate);
-    expect(certificate.requirements.find((r) => r.id === 'R4')?.text).toContain('refused with 417');
+    expect(requirement(certificate, 'P1')?.text).toContain('refused with 417');
     expect(certificate.adjustments).toEqual([
       'mismatchStatus: [417]',
       'missingKey: {"expect":"processed"}',

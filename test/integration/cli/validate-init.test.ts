@@ -79,4 +79,49 @@ describe('idemproof validate and init, the built CLI', () => {
     expect(results.map(({ valid }) => valid)).toEqual([true, false]);
     expect(results[1]?.file).toMatch(/bad\.yaml$/);
   });
+
+  it('validates a profile file with --profile: alone, with scenarios, and a bad one', async () => {
+    const shipped = join(PACKAGE_ROOT, 'profiles', 'powertools.yaml');
+    const alone = await runCli(['validate', '--profile', shipped]);
+    expect(alone.stderr).toBe('');
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toMatch(/^✓ \S*powertools\.yaml$/m);
+    expect(alone.stdout).toMatch(
+      /profile 'powertools-style' \(\S*powertools\.yaml\): mismatch 422, in flight 409, missing key processed, replay header none, sha256 [0-9a-f]{64}$/m,
+    );
+
+    const json = await runCli([
+      'validate',
+      '--json',
+      '--profile',
+      shipped,
+      join(SCENARIOS, 'demo'),
+    ]);
+    expect(json.code).toBe(0);
+    const results = JSON.parse(json.stdout) as {
+      file: string;
+      valid: boolean;
+      profile?: { name: string; sha256: string };
+    }[];
+    expect(results[0]?.profile?.name).toBe('powertools-style');
+    expect(results[0]?.profile?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(results.slice(1).map(({ file }) => file.split(/[/\\]/).at(-1))).toEqual([
+      'charges.yaml',
+      'orders.yaml',
+      'payments-webhook.yaml',
+      'payments.yaml',
+    ]);
+
+    const bad = join(folder, 'bad-profile.yaml');
+    writeFileSync(bad, 'name: bad\nextends: stripe\nmismatchStatus: [600]\n');
+    const refused = await runCli(['validate', '--profile', bad, join(SCENARIOS, 'demo')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toMatch(/^✗ \S*bad-profile\.yaml$/m);
+    expect(refused.stdout).toMatch(/bad-profile\.yaml:3:18 at mismatchStatus\[0\]/);
+    expect(refused.stdout).toMatch(/^1 of 1 file invalid$/m);
+
+    const nothing = await runCli(['validate']);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('name scenario files or folders, or a profile');
+  });
 });

@@ -391,17 +391,41 @@ describe('the HTML report in headless Chromium, from a hostile target', () => {
     for (const body of run.jsonBodies) expect(shown).toContain(showControls(body));
     expect(shown).toContain(LONG_LINE);
     expect(shown).toContain(`javascript:window.__pwned='location'`);
-    // The violation's sections rendered: attempts, the body diff, the timeline. Its body diff
-    // shows twice: under Defects (its defect's first violation, in full) and under Violations.
-    expect(await page.getByText('Body differences').count()).toBe(2);
+    // The violation's sections rendered: attempts, the body diff, the timeline. It is told in
+    // full once, under Defects (its defect's first violation); under Violations it is a link.
+    expect(await page.getByText('Body differences').count()).toBe(1);
     expect(await page.locator('article.violation').count()).toBeGreaterThanOrEqual(2);
-    expect(await page.locator('section.diffs').count()).toBe(2);
+    expect(await page.locator('section.diffs').count()).toBe(1);
+    expect(await page.locator('#defects section.diffs').count()).toBe(1);
+    // Both violations lead a defect: each is a link under Violations.
+    expect(await page.locator('#violations article.violation.elsewhere a').count()).toBe(2);
     expect(await page.locator('figure.timeline svg').count()).toBeGreaterThan(0);
     // Long lines wrap inside the page instead of widening it.
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('links each ✗ cell and each link to a violation that is on the page, told in full', async () => {
+    const cells = page.locator('table.matrix td.fail a');
+    expect(await cells.count()).toBeGreaterThan(0);
+    const targets = [
+      ...(await cells.evaluateAll((links) => links.map((link) => link.getAttribute('href')))),
+      ...(await page
+        .locator('#violations article.violation.elsewhere a')
+        .evaluateAll((links) => links.map((link) => link.getAttribute('href')))),
+    ];
+    for (const href of targets) {
+      expect(href).toMatch(/^#/);
+      const target = page.locator(href ?? '#none');
+      expect(await target.count(), `${href ?? ''}`).toBe(1);
+      // It lands on a full telling: the message, expected and actual, not a link to elsewhere.
+      expect(
+        await target.evaluate((node) => node.matches('article.violation:not(.elsewhere)')),
+      ).toBe(true);
+      expect(await target.locator('.expect').count()).toBe(1);
+    }
   });
 
   it('keeps a full-page screenshot as a test artifact', async () => {

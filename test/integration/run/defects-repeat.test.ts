@@ -9,8 +9,9 @@ import { startDemo, type RunningDemo } from '../../support/demo-target.js';
 
 /**
  * Grouped defects and `--repeat` against the demo target with the check-then-insert flaw: one
- * bug seen in many keys is a few defects, junit.xml has one failing testcase per defect, and
- * a repeated run says in how many pattern runs each defect showed.
+ * bug seen in many keys and checks is a few defects, each with its symptoms, junit.xml has one
+ * failing testcase per defect, and a repeated run says in how many pattern runs each defect
+ * showed.
  */
 
 const SCENARIO = `
@@ -84,7 +85,29 @@ describe('grouped defects and --repeat on the check-then-insert flaw', () => {
         defect.signature.kind === 'duplicate-effect' &&
         defect.signature.patternKind === 'concurrent-burst',
     );
-    expect(double?.title).toMatch(/^duplicate effect under concurrent-burst on the clean lane: /);
+    // 200s and 201s read as one class: one symptom, whatever the endpoint answers.
+    expect(double?.title).toBe(
+      'duplicate effect under concurrent-burst on the clean lane: 2xx + 2xx',
+    );
+    // The race's other symptoms on the same keys belong to the same defect.
+    const kinds = double?.symptoms.map((symptom) => symptom.signature.kind) ?? [];
+    expect(kinds[0]).toBe('duplicate-effect');
+    expect(kinds).toEqual(expect.arrayContaining(['replay-body-differs']));
+    for (const defect of defects) {
+      expect(defect.count).toBe(defect.symptoms.reduce((sum, one) => sum + one.count, 0));
+      expect(defect.id).toBe(defect.symptoms[0]?.id);
+    }
+    // A key is in one defect only.
+    const owners = new Map<string, string>();
+    for (const defect of result.scenarios[0]?.defects ?? []) {
+      for (const symptom of defect.symptoms) {
+        for (const ref of [symptom.first, ...symptom.others]) {
+          if (ref.key === null) continue;
+          expect(owners.get(ref.key) ?? defect.id).toBe(defect.id);
+          owners.set(ref.key, defect.id);
+        }
+      }
+    }
   });
 
   it('counts reproduction per pattern run over the repetitions', () => {
@@ -116,6 +139,9 @@ describe('grouped defects and --repeat on the check-then-insert flaw', () => {
       outcome.result.defects?.map((defect) => defect.id),
     );
     expect(written.scenarios[0]?.defects?.length).toBe(outcome.result.defects?.length);
+    expect(written.defects?.map((defect) => defect.symptoms.map((symptom) => symptom.id))).toEqual(
+      outcome.result.defects?.map((defect) => defect.symptoms.map((symptom) => symptom.id)),
+    );
     const junit = await readFile(join(dir, 'junit.xml'), 'utf8');
     const failing = [...junit.matchAll(/<testcase [^>]*name="([^"]+)"[^>]*>\s*<failure/g)].map(
       (match) => match[1],

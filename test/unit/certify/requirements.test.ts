@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { conformanceScenario } from '../../../src/certify/certify.js';
-import { evaluateRequirements, requirementsOf } from '../../../src/certify/requirements.js';
+import {
+  answeredStatus,
+  evaluateRequirements,
+  requirementsOf,
+} from '../../../src/certify/requirements.js';
 import type { Anomaly, CheckResult } from '../../../src/check/types.js';
 import { DEMO_SUITE } from '../../../src/cli/demo-command.js';
 import { loadScenarioFile } from '../../../src/scenario/load.js';
@@ -32,11 +36,22 @@ const check = (checker: string, partial: Partial<CheckResult> = {}): CheckResult
 describe('certification requirements', () => {
   it('words each requirement with the profile’s own numbers', () => {
     const ietf = requirementsOf(PROFILES.ietf);
-    expect(ietf.find((r) => r.id === 'R4')?.text).toContain('refused with 422');
-    expect(ietf.some((r) => r.id === 'R3')).toBe(false);
+    expect(ietf.find((r) => r.id === 'P1')?.text).toContain('refused with 422');
+    expect(ietf.some((r) => r.id === 'P4')).toBe(false);
+    expect(ietf.find((r) => r.id === 'P5')?.text).toContain('problem details');
     const stripe = requirementsOf(PROFILES.stripe);
-    expect(stripe.find((r) => r.id === 'R3')?.text).toContain('idempotent-replayed: true');
-    expect(stripe.find((r) => r.id === 'R6')?.text).toContain('processed like any other');
+    expect(stripe.find((r) => r.id === 'P4')?.text).toContain('idempotent-replayed: true');
+    expect(stripe.find((r) => r.id === 'P3')?.text).toContain('processed like any other');
+    expect(stripe.find((r) => r.id === 'D5')?.text).toContain('10000 ms');
+  });
+
+  it('puts the choices in the profile part and what no profile excuses in the defect part', () => {
+    const parts = Object.fromEntries(
+      requirementsOf(PROFILES.stripe).map((requirement) => [requirement.id, requirement.part]),
+    );
+    expect(parts).toMatchObject({ P1: 'profile', P3: 'profile', P4: 'profile', P5: 'profile' });
+    expect(parts).toMatchObject({ D1: 'defect', D2: 'defect', D3: 'defect', D4: 'defect' });
+    expect(parts).toMatchObject({ D5: 'defect', D7: 'defect' });
   });
 
   it('holds, violated or unknown from the checks, splitting one checker between two promises', () => {
@@ -53,18 +68,40 @@ describe('certification requirements', () => {
       check('tenantIsolation', { checked: 0 }),
     ]);
     const by = (id: string) => results.find((result) => result.id === id);
-    expect(by('R1')?.verdict).toBe('holds');
-    expect(by('R2')?.verdict).toBe('holds');
-    expect(by('R3')?.verdict).toBe('violated');
-    expect(by('R3')?.anomalies).toHaveLength(1);
-    expect(by('R4')?.verdict).toBe('violated');
-    expect(by('R4')?.evidence).toContain('mismatch-accepted happened');
-    expect(by('R5')).toMatchObject({ verdict: 'unknown', exercised: true });
-    expect(by('R5')?.evidence).toContain('every burst timed out');
-    expect(by('R7')).toMatchObject({ verdict: 'unknown', exercised: false, optional: true });
-    expect(by('R7')?.evidence).toContain('two tenants');
+    expect(by('D1')?.verdict).toBe('holds');
+    expect(by('D2')?.verdict).toBe('holds');
+    expect(by('P4')?.verdict).toBe('violated');
+    expect(by('P4')?.anomalies).toHaveLength(1);
+    // An accepted mismatch is a defect; the profile's mismatch status still holds.
+    expect(by('D3')?.verdict).toBe('violated');
+    expect(by('D3')?.evidence).toContain('mismatch-accepted happened');
+    expect(by('P1')?.verdict).toBe('holds');
+    expect(by('D4')).toMatchObject({ verdict: 'unknown', exercised: true });
+    expect(by('D4')?.evidence).toContain('every burst timed out');
+    expect(by('D7')).toMatchObject({ verdict: 'unknown', exercised: false, optional: true });
+    expect(by('D7')?.evidence).toContain('two tenants');
     // No checker result at all: not exercised either.
-    expect(by('R8')).toMatchObject({ verdict: 'unknown', exercised: false, optional: false });
+    expect(by('D8')).toMatchObject({ verdict: 'unknown', exercised: false, optional: false });
+  });
+
+  it('sorts a refusal by the status answered: another 4xx is a choice, a 2xx or 5xx a defect', () => {
+    const requirements = requirementsOf(PROFILES.ietf);
+    const wrong = (actual: string): Anomaly => ({ ...anomaly('mismatch-wrong-status'), actual });
+    const judge = (actual: string) => {
+      const results = evaluateRequirements(requirements, [
+        check('conflictOnMismatch', { valid: false, anomalies: [wrong(actual)] }),
+      ]);
+      return [
+        results.find((r) => r.id === 'P1')?.verdict,
+        results.find((r) => r.id === 'D3')?.verdict,
+      ];
+    };
+    expect(judge('409')).toEqual(['violated', 'holds']);
+    expect(judge('500')).toEqual(['holds', 'violated']);
+    expect(
+      answeredStatus({ ...anomaly('in-flight-wrong-response'), actual: '423: status 201 vs 423' }),
+    ).toBe(423);
+    expect(answeredStatus(anomaly('x'))).toBeUndefined();
   });
 
   it('builds a conformance scenario that loads like a file, with cross-tenant only for two tenants', async () => {

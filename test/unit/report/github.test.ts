@@ -202,6 +202,30 @@ describe('github reporter: step summary', () => {
     expect(text).not.toContain('- duplicate 49\n');
   });
 
+  it('lists the symptoms of a defect seen on the same keys by several checks', () => {
+    const duplicates = [anomaly('k-1', 'duplicate 1'), anomaly('k-2', 'duplicate 2')];
+    const replays = [{ ...anomaly('k-2', 'replay 2'), kind: 'replay-body-differs' }];
+    // Another symptom, on a key no other symptom has: a defect of its own.
+    const apart = [{ ...anomaly('k-9', 'replay 9'), kind: 'replay-header-differs' }];
+    const result = withFailing({
+      checks: [
+        failedCheck('replayIdentical', [...replays, ...apart]),
+        failedCheck('effectsPerKey', duplicates),
+      ],
+    });
+    const text = githubSummary(result, '/tmp/reports/run');
+    expect(text).toContain('### Defects: 2 defects (4 violations)');
+    expect(text).toContain('- 2 symptoms:\n');
+    expect(text).toContain('  - duplicate effect · 2 violations · keys k-1 and k-2\n');
+    expect(text).toContain('  - replay body differs · 1 violation · key k-2\n');
+    const annotations = githubAnnotations(result, '/tmp/reports/run');
+    expect(annotations).toHaveLength(2);
+    expect(annotations[0]).toContain('· effectsPerKey::duplicate effect · 3 violations in');
+    expect(annotations[0]).toContain('%0A2 symptoms:%0A- duplicate effect · 2 violations');
+    expect(annotations[1]).toContain('replay header differs · 1 violation');
+    expect(annotations[1]).not.toContain('symptoms');
+  });
+
   it('stays within the byte budget, keeping the verdict and the replay command', () => {
     const long = Array.from({ length: 2000 }, (_, i) => ({
       ...buildFixture().result.scenarios[0],

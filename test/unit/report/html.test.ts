@@ -98,21 +98,23 @@ describe('index.html', () => {
     expect(text).toContain('<article class="defect" id="defect-1">');
     expect(text).toContain(`<pre class="copy">${escapeHtml(REPLAY_COMMAND)}</pre>`);
     expect(text).toContain('downstream reset_peer timeout&#61;0');
-    expect(text).toContain('<a href="#v-1-0-0">✗ 1</a>');
+    // The ✗ cells land on the check's first violation, told in full under its defect.
+    expect(text).toContain('<a href="#d-1">✗ 1</a>');
+    expect(text).not.toContain('href="#v-1-0-0"');
     expect(text).toContain('<a href="#u-1-3">?</a>');
     expect(text).toContain('class="cell not-applicable"');
   });
 
   it('shows each violation with its attempts, timeline, diff and curl', () => {
     const text = flat(page);
-    const duplicate = article(text, 'v-1-0-0');
+    const duplicate = article(text, 'd-1');
     expect(duplicate).toContain(`<svg class="chart"`);
     expect(duplicate).toContain(`aria-label="timeline of key ${escapeHtml(DUPLICATE_KEY)}"`);
     expect(duplicate).toContain('Outcome unknown');
     expect(duplicate).toContain('count <strong>2</strong>');
     expect(duplicate).toContain('Reproduce with curl');
     expect(duplicate).toContain('<text class="end info"');
-    const replay = article(text, 'v-1-1-0');
+    const replay = article(text, 'd-2');
     expect(replay).toContain('Body differences');
     expect(replay).toContain('<code>$.status</code>');
     // Diff lines are inside <pre>: their spaces are kept.
@@ -121,6 +123,26 @@ describe('index.html', () => {
     );
     expect(page).toContain('<span class="ins">+   &quot;extra&quot;&#58; true</span>');
     expect(text).toContain('aria-label="response time histogram"');
+  });
+
+  it('tells each violation in full once, the Violations section linking to its defect', () => {
+    const text = flat(page);
+    // Two violations, each the first of a defect: two full tellings, each with its curl.
+    expect(text.split('Reproduce with curl')).toHaveLength(3);
+    expect(text.split(`aria-label="timeline of key ${escapeHtml(DUPLICATE_KEY)}"`)).toHaveLength(2);
+    const violations = text.slice(text.indexOf('<section id="violations">'));
+    const stub = violations.slice(
+      violations.indexOf('<article class="violation fail elsewhere" id="v-1-0-0">'),
+    );
+    expect(stub).toMatch(/^<article[^>]*>.*?<a href="#d-1">told in full under Defects<\/a>/);
+    expect(stub.slice(0, stub.indexOf('</article>'))).not.toContain('<svg');
+    expect(violations).toContain('<a href="#d-2">told in full under Defects</a>');
+    // Keys with anomalies link to the full telling too.
+    expect(text).toContain(`<a href="#d-1"><code>${escapeHtml(DUPLICATE_KEY)}</code></a>`);
+    // Each defect lists its symptoms, the first example linked.
+    expect(text).toContain(
+      '<h4>1 symptom</h4><ul class="symptoms"><li class="symptom">duplicate effect · 1 violation · effectsPerKey · first: <a href="#d-1">key',
+    );
   });
 
   it('cuts displayed bodies at 4 KiB and says how much is left', () => {

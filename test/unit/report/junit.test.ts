@@ -130,9 +130,64 @@ describe('junit.xml', () => {
     ]);
     const text = textOf(children(failures[0] as ParsedElement, 'failure')[0] as ParsedElement);
     expect(text).toContain('duplicate effect: 3 violations of effectsPerKey in scenario');
-    expect(text).toContain('2. key k-1 · events');
-    expect(text).toContain('3. key k-2 · events');
+    expect(text).toContain('2. [duplicate-effect] key k-1 · events');
+    expect(text).toContain('3. [duplicate-effect] key k-2 · events');
     expect(parsed.attributes.failures).toBe('3');
+  });
+
+  it('makes one failing testcase for a defect that shows in several checks, naming its symptoms', () => {
+    const { result } = buildFixture();
+    const failing = result.scenarios[1];
+    const [check, replayCheck] = failing?.checks ?? [];
+    const first = check?.anomalies[0];
+    const replayKey = replayCheck?.anomalies[0]?.key ?? null;
+    const replayTenant = replayCheck?.anomalies[0]?.tenant ?? null;
+    if (failing === undefined || check === undefined || first === undefined)
+      throw new Error('fixture changed');
+    const linked: RunResult = {
+      ...result,
+      scenarios: [
+        {
+          ...failing,
+          checks: [
+            {
+              ...check,
+              anomalies: [
+                { ...first, key: replayKey, tenant: replayTenant },
+                { ...first, key: 'k-2' },
+              ],
+            },
+            ...failing.checks.slice(1),
+          ],
+        },
+      ],
+    };
+    const parsed = parseXml(junitXml(linked, '/tmp/reports/run'));
+    const cases = elements(parsed, 'testcase');
+    const failures = cases.filter((one) => children(one, 'failure').length > 0);
+    expect(failures.map((one) => one.attributes.name)).toEqual(['effectsPerKey: duplicate effect']);
+    const failure = children(failures[0] as ParsedElement, 'failure')[0] as ParsedElement;
+    expect(failure.attributes.message).toBe(
+      '3 violations: duplicate effect (2); replay body differs (1)',
+    );
+    const text = textOf(failure);
+    expect(text).toContain(
+      'duplicate effect: 3 violations of effectsPerKey and replayIdentical in scenario',
+    );
+    expect(text).toContain('2 symptoms:');
+    expect(text).toContain(
+      `- replayIdentical: replay body differs · 1 violation · key ${replayKey ?? ''}`,
+    );
+    expect(text).toContain('2. [duplicate-effect] key k-2 · events');
+    expect(text).toContain(
+      `3. [replay-body-differs] key ${replayKey ?? ''} · tenant ${replayTenant ?? ''} · `,
+    );
+    // The other check's violations fail once, in the defect: its own testcase says where.
+    const replay = cases.find((one) => one.attributes.name === 'replayIdentical');
+    expect(children(replay as ParsedElement, 'skipped')[0]?.attributes.message).toBe(
+      'violated: 1 violation counted as symptoms of effectsPerKey: duplicate effect',
+    );
+    expect(parsed.attributes.failures).toBe('1');
   });
 
   it('reports unknown as error when the scenario stopped early, else as skipped', () => {

@@ -103,7 +103,11 @@ describe('terminal reporter', () => {
             checks: [
               {
                 ...check,
-                anomalies: Array.from({ length: 7 }, (_, i) => ({ ...anomaly, kind: `kind-${i}` })),
+                anomalies: Array.from({ length: 7 }, (_, i) => ({
+                  ...anomaly,
+                  kind: `kind-${i}`,
+                  key: `k-${i}`,
+                })),
               },
               ...failing.checks.slice(1),
             ],
@@ -116,6 +120,38 @@ describe('terminal reporter', () => {
       expect(seven).toContain('… 3 more defects in the HTML report');
       // --repeat 3: the checks that held say so.
       expect(seven).toContain('✓ Held in all 3 repetitions: conflictOnMismatch');
+
+      // Violations of two checks on the same key are one defect with two symptoms.
+      const replayKey = failing.checks[1]?.anomalies[0]?.key ?? null;
+      const replayTenant = failing.checks[1]?.anomalies[0]?.tenant ?? null;
+      const linked = {
+        ...many,
+        scenarios: [
+          {
+            ...failing,
+            checks: [
+              {
+                ...check,
+                anomalies: [
+                  { ...anomaly, key: replayKey, tenant: replayTenant },
+                  { ...anomaly, key: 'k-other' },
+                ],
+              },
+              ...failing.checks.slice(1),
+            ],
+          },
+        ],
+      };
+      await createTerminalReporter(test.context, { env: {} }).onEnd(linked, history);
+      const one = test.out[3] ?? '';
+      expect(one.split('\n')[0]).toContain('FAIL: 1 defect (3 violations)');
+      expect(one).toContain('✗ 1. duplicate effect · 3 violations');
+      expect(one).toContain(`  first: ${failing.name} · effectsPerKey · key ${replayKey ?? ''}`);
+      expect(one).toContain('  2 symptoms:');
+      expect(one).toContain(
+        `  - duplicate effect · 2 violations · keys ${replayKey ?? ''} and k-other`,
+      );
+      expect(one).toContain(`  - replay body differs · 1 violation · key ${replayKey ?? ''}`);
     });
   });
 

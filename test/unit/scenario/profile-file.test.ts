@@ -59,6 +59,9 @@ describe('profile files', () => {
       sha256: createHash('sha256').update(bytes).digest('hex'),
     });
     expect(stripe.source).toMatch(/profiles[/\\]stripe\.yaml$/);
+    const { name: _stripeFile, source: _s, sha256: _h, ...stripeFields } = stripe;
+    const { name: _stripeBuiltIn, ...stripeBuiltIn } = PROFILES.stripe;
+    expect(stripeFields).toEqual(stripeBuiltIn);
 
     const ietf = await loadProfileFile(join(EXAMPLES, 'ietf.yaml'));
     expect(ietf).toMatchObject({
@@ -67,6 +70,10 @@ describe('profile files', () => {
       missingKey: { expect: 'refused', status: [400] },
       replayHeader: null,
     });
+    // Written out in full, the file says what the built-in ietf profile says.
+    const { name: _file, source: _source, sha256: _sha, ...fileFields } = ietf;
+    const { name: _builtIn, ...builtInFields } = PROFILES.ietf;
+    expect(fileFields).toEqual(builtInFields);
 
     // Powertools-style extends ietf and states only what differs.
     const powertools = await loadProfileFile(join(EXAMPLES, 'powertools.yaml'));
@@ -78,6 +85,7 @@ describe('profile files', () => {
       replayHeader: null,
       retentionMs: 3_600_000,
       fingerprint: PROFILES.ietf.fingerprint,
+      refusals: { ...PROFILES.ietf.refusals, problemJson: false },
     });
   });
 
