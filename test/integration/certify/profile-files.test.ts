@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { certify, type Certificate } from '../../../src/certify/certify.js';
+import { CERTIFICATE_HTML, certify, type Certificate } from '../../../src/certify/certify.js';
 import { PACKAGE_ROOT } from '../../../src/provision/tools-dir.js';
 import type { RunResult } from '../../../src/run/result.js';
 import { rebuildReports } from '../../../src/run/rebuild.js';
@@ -70,6 +70,12 @@ describe('certify with profile files and scenario overrides', () => {
       err: (line) => errors.push(line),
       interactive: false,
     });
+    // Every certificate puts the profile's choices and the defects in sections of their own.
+    const html = await readFile(join(certificate.reportDir, CERTIFICATE_HTML), 'utf8');
+    const conformanceAt = html.indexOf('<section id="conformance">');
+    expect(conformanceAt).toBeGreaterThan(0);
+    expect(html.indexOf('<section id="defects">')).toBeGreaterThan(conformanceAt);
+    expect(html).toContain(`Conforms to profile ${certificate.profile.name} (sha256 `);
     return { certificate, result: outcome.result, errors };
   }
 
