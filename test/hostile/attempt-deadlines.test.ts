@@ -17,6 +17,12 @@ import { startHostileTarget, type HostileTarget } from '../support/hostile-targe
 const FIXTURE = fileURLToPath(new URL('fixtures/gc-deadlines.mjs', import.meta.url));
 const TIMEOUT_MS = 250;
 const SLACK_MS = 100;
+/**
+ * A deadline is a timer: it fires no earlier than the event loop can run it. On a busy machine
+ * the loop is held up (the GC, other processes); the fixture measures by how much, and that
+ * much more is allowed, up to this bound. Before the fix attempts ran for seconds or never ended.
+ */
+const MAX_LAG_ALLOWANCE_MS = 1000;
 
 interface Line {
   readonly via: string;
@@ -26,7 +32,12 @@ interface Line {
 }
 
 /** Runs the fixture in `node --expose-gc` (bounded: killed after 90 s). */
-function runFixture(): Promise<{ lines: Line[]; stderr: string; exitCode: number | null }> {
+function runFixture(): Promise<{
+  lines: Line[];
+  lagMs: number;
+  stderr: string;
+  exitCode: number | null;
+}> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', FIXTURE], {
       env: { ...process.env, DEADLINE_TIMEOUT_MS: String(TIMEOUT_MS) },
@@ -40,22 +51,26 @@ function runFixture(): Promise<{ lines: Line[]; stderr: string; exitCode: number
     child.once('error', reject);
     child.once('close', (exitCode) => {
       clearTimeout(killer);
-      const lines = stdout
+      const parsed = stdout
         .split('\n')
         .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Line);
-      resolve({ lines, stderr, exitCode });
+        .map((line) => JSON.parse(line) as Line | { lagMs: number });
+      const lines = parsed.filter((line): line is Line => 'via' in line);
+      const lagMs = parsed.find((line): line is { lagMs: number } => 'lagMs' in line)?.lagMs ?? -1;
+      resolve({ lines, lagMs, stderr, exitCode });
     });
   });
 }
 
 describe('attempt deadlines: no attempt outlives its timeout', () => {
-  it('under a GC every 100 ms, 200 of 200 attempts (send, fresh and pooled, and bursts) end within timeout + 100 ms, with no listener warning', async () => {
-    const { lines, stderr, exitCode } = await runFixture();
+  it('under a GC every 100 ms, 200 of 200 attempts (send, fresh and pooled, and bursts) end within timeout + 100 ms (plus what the busy machine held the event loop up), with no listener warning', async () => {
+    const { lines, lagMs, stderr, exitCode } = await runFixture();
     expect(stderr).not.toContain('MaxListenersExceededWarning');
     expect(exitCode).toBe(0);
     expect(lines).toHaveLength(200);
-    const late = lines.filter((line) => line.ms > TIMEOUT_MS + SLACK_MS);
+    expect(lagMs).toBeGreaterThanOrEqual(0);
+    const allowed = TIMEOUT_MS + SLACK_MS + Math.min(lagMs, MAX_LAG_ALLOWANCE_MS);
+    const late = lines.filter((line) => line.ms > allowed);
     expect(late).toEqual([]);
     expect(lines.filter((line) => line.code !== 'TIMEOUT')).toEqual([]);
     // Every kind of hostile answer went through both paths.
