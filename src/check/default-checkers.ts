@@ -1,6 +1,8 @@
 import { conflictOnMismatch } from './conflict-on-mismatch.js';
 import { distinctKeysDistinctEffects } from './distinct-keys.js';
+import { downstreamEffectsPerKey, forwardedKeyStable } from './downstream.js';
 import { effectsPerKey } from './effects-per-key.js';
+import { failClosed } from './fail-closed.js';
 import { stepExpectations } from './expectations.js';
 import { inFlightDuplicates } from './in-flight.js';
 import { keyNotStuck } from './liveness.js';
@@ -28,6 +30,9 @@ export const DEFAULT_CHECKERS = {
   outOfOrderFinalState,
   distinctKeysDistinctEffects,
   stepExpectations,
+  downstreamEffectsPerKey,
+  forwardedKeyStable,
+  failClosed,
 } as const satisfies Readonly<Record<string, Checker>>;
 
 export type CheckerName = keyof typeof DEFAULT_CHECKERS;

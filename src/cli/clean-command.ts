@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { IdemproofError } from '../errors.js';
+import { removeRunToxics } from '../nemesis/dependencies.js';
 import { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
 import { readRegistry, sweepEntry } from '../provision/leftovers.js';
 import { stateDir } from '../provision/run-registry.js';
@@ -71,6 +72,13 @@ export async function cleanCommand(
     .map((proxy) => proxy.name)
     .filter((name) => name.startsWith(prefix))
     .sort();
+  // Toxics a run held on proxies it adopted (dependency lanes) carry its prefix too.
+  const toxics = await removeRunToxics(api, prefix, { dryRun: options.dryRun === true });
+  if (toxics.length > 0) {
+    output.result(
+      `${options.dryRun === true ? 'would remove' : 'removed'} ${toxics.length} toxics from adopted proxies on ${api.url}:\n  ${toxics.join('\n  ')}`,
+    );
+  }
   if (names.length === 0) {
     output.result(`nothing to remove: no proxy named ${prefix}* on ${api.url}`);
     return EXIT_CODES.ok;

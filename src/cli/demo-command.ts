@@ -22,11 +22,17 @@ export interface DemoCommandOptions {
   readonly reporter?: string;
   readonly flaw?: string;
   readonly port?: string;
+  /** Port of the store proxy on 127.0.0.1; 0 or absent picks a free one. */
+  readonly storePort?: string;
   readonly databaseUrl?: string;
   readonly toxiproxy?: string;
   readonly keyTtl?: string;
   readonly processingMs?: string;
   readonly stopAfter?: string;
+  /** Run the demo target as a child process that scenarios can crash and restart. */
+  readonly process?: boolean;
+  /** With --process: worker processes under node:cluster sharing the port. */
+  readonly workers?: string;
 }
 
 export const DEMO_FLAWS_HELP = `\nFlaws (--flaw):\n${FLAW_NAMES.map((name) => `  ${name.padEnd(22)} ${FLAWS[name]}`).join('\n')}`;
@@ -47,6 +53,10 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
   const flaw = parseFlaw(options.flaw);
   const targetPort =
     options.port === undefined ? 0 : parseWholeNumber('--port', options.port, 0, 65535);
+  const storePort =
+    options.storePort === undefined
+      ? 0
+      : parseWholeNumber('--store-port', options.storePort, 0, 65535);
   const keyTtlMs =
     options.keyTtl === undefined ? DEMO_KEY_TTL_MS : parseDuration('--key-ttl', options.keyTtl);
   const processingMs =
@@ -71,13 +81,35 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
     databaseUrl: options.databaseUrl,
     toxiproxyUrl: options.toxiproxy,
     targetPort,
+    storePort,
     keyTtlMs,
     processingMs,
     recordArrivals: options.recordArrivals === true,
     https: options.https === true,
+    ...(options.process === true || options.workers !== undefined
+      ? {
+          targetProcess: {
+            workers:
+              options.workers === undefined
+                ? 1
+                : parseWholeNumber('--workers', options.workers, 1, 64),
+          },
+        }
+      : {}),
     log: (line) => output.error(`demo target: ${line}`),
   });
   let exitCode: number = EXIT_CODES.ok;
+  // Scenarios crash and restart the demo target with process: {kill: 'eval "$IDEMPROOF_DEMO_KILL"', …}.
+  if (stack.process !== undefined) {
+    process.env.IDEMPROOF_DEMO_KILL = stack.process.commands.kill;
+    process.env.IDEMPROOF_DEMO_START = stack.process.commands.start;
+    process.env.IDEMPROOF_DEMO_PID_FILE = stack.process.pidFile;
+  }
+  // Scenarios name the demo's store proxy as a dependency with ${IDEMPROOF_DEMO_STORE_…}.
+  if (stack.store !== undefined) {
+    process.env.IDEMPROOF_DEMO_STORE_LISTEN = stack.store.listen;
+    process.env.IDEMPROOF_DEMO_STORE_UPSTREAM = stack.store.upstream;
+  }
   try {
     const postgresLine = stack.postgres.embedded
       ? `${redactDatabaseUrl(stack.postgres.url)} (embedded, removed on exit)`
@@ -88,6 +120,16 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
       `  demo target     ${stack.target.url}   flaw: ${flaw}${flaw === 'none' ? ' (correct behaviour)' : ` (${FLAWS[flaw]})`}`,
       `  Toxiproxy API   ${stack.toxiproxy.url}   ${stack.toxiproxy.description}`,
       `  through proxy   ${stack.proxyUrl}   proxy ${stack.cleanProxy.name} -> ${stack.cleanProxy.upstream}`,
+      ...(stack.store === undefined
+        ? []
+        : [
+            `  store proxy     ${stack.store.listen}   proxy ${stack.store.name} -> ${stack.store.upstream} (the target's PostgreSQL goes through it)`,
+          ]),
+      ...(stack.process === undefined
+        ? []
+        : [
+            `  target process  PID file ${stack.process.pidFile} (process: {kill: 'eval "$IDEMPROOF_DEMO_KILL"', start: 'eval "$IDEMPROOF_DEMO_START"', ready: {url: /health}})`,
+          ]),
       ...(stack.tls === undefined
         ? []
         : [`  TLS CA          ${stack.tls.ca}   (target.tls.ca; client: ${stack.tls.clientCert})`]),
@@ -100,6 +142,21 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
           'Try:',
           `  curl -i${stack.tls === undefined ? '' : ` --cacert ${stack.tls.ca}`} -X POST ${stack.proxyUrl}/payments -H 'Idempotency-Key: demo-1' \\`,
           `    -H 'Content-Type: application/json' -d '{"amount":1000,"currency":"EUR","customer":"cus_1"}'`,
+          ...(stack.store === undefined
+            ? []
+            : [
+                '',
+                'Dependency faults in its database (scenarios/demo/dependency-chaos.yaml names them so):',
+                `  export IDEMPROOF_DEMO_STORE_LISTEN=${stack.store.listen} IDEMPROOF_DEMO_STORE_UPSTREAM=${stack.store.upstream}`,
+              ]),
+          ...(stack.process === undefined
+            ? []
+            : [
+                '',
+                'Crash and restart it from your scenarios (set these where you run idemproof):',
+                `  export IDEMPROOF_DEMO_KILL=${shellQuote(stack.process.commands.kill)}`,
+                `  export IDEMPROOF_DEMO_START=${shellQuote(stack.process.commands.start)}`,
+              ]),
           '',
           stopAfterMs === undefined
             ? 'Press Ctrl-C to stop; everything started here is stopped and removed.'
@@ -136,6 +193,11 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
   }
   output.info('idemproof demo: stopped; proxies removed, processes ended, temporary data deleted.');
   return exitCode;
+}
+
+/** A word the shell reads back as `text`. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function untilStopRequested(stopAfterMs: number | undefined): Promise<void> {

@@ -255,6 +255,16 @@ export function createProgram(
     .option('--flaw <name>', 'turn on one realistic idempotency mistake in the demo target', 'none')
     .option('--port <port>', 'port of the demo target (0 picks a free one)', '0')
     .option(
+      '--store-port <port>',
+      'port of the proxy the demo target reaches PostgreSQL through, on 127.0.0.1 (0 picks a free one); scenarios name it with ${IDEMPROOF_DEMO_STORE_LISTEN}',
+      '0',
+    )
+    .option(
+      '--process',
+      'run the demo target as a child process that crash and cold-start-replay scenarios can kill and restart ($IDEMPROOF_DEMO_KILL, $IDEMPROOF_DEMO_START)',
+    )
+    .option('--workers <n>', 'with --process: worker processes under node:cluster sharing the port')
+    .option(
       '--database-url <url>',
       'use this PostgreSQL instead of an embedded one (default: DATABASE_URL)',
     )

@@ -38,9 +38,28 @@ export const FLAWS = {
   'trusted-client-header':
     'trusts a client-supplied X-Idempotency-Status: processing header as "another worker has ' +
     'this key": the request waits for a result that never comes and the key is poisoned',
+  'crash-stuck':
+    'never takes over a reservation left by a process that crashed mid-request: after a ' +
+    'restart the key answers 409 in progress forever',
+  'cache-only-dedupe':
+    'keeps the dedupe record only in the memory of the process: a restart forgets every key, ' +
+    'and a retry or replay after a cold start runs the work again',
+  'unforwarded-key':
+    'calls the payment provider without a forwarded key: when a call fails or its answer is ' +
+    'lost, the retried call looks new to the provider and the customer is charged twice',
+  'new-key-per-retry':
+    'forwards a fresh key on each retry of the payment provider call: a retry after a lost ' +
+    'answer is a new charge to the provider',
+  'fail-open':
+    'processes the payment anyway when the idempotency key store cannot be reached (down, ' +
+    'reset, hanging): it answers 201 and charges without a key record, so the retry after ' +
+    'the outage charges again',
 } as const;
 
 export type FlawName = keyof typeof FLAWS;
+/** The flaws that show only when the target's process crashes or restarts. */
+export const PROCESS_FLAWS = ['crash-stuck', 'cache-only-dedupe'] as const;
+export type ProcessFlawName = (typeof PROCESS_FLAWS)[number];
 export type Flaw = FlawName | 'none';
 
 export const FLAW_NAMES = Object.keys(FLAWS) as FlawName[];

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Flaw } from './flaws.js';
-import { HttpProblem, type StoredResponse } from './http-io.js';
+import { HttpProblem, jsonResponse, type StoredResponse } from './http-io.js';
 
 /**
  * The demo target's idempotency layer. The correct path (flaw `none`) is the design from the
@@ -128,8 +128,12 @@ export async function runIdempotent(
       return { response: await executeInTransaction(context, operation), replayed: false };
     case 'check-then-insert':
       return checkThenInsert(context, request, operation);
+    case 'cache-only-dedupe':
+      return cacheOnlyDedupe(context, request, operation);
     default:
-      return reserveThenExecute(context, request, operation);
+      return guardStoreOutage(context, request, operation, (guarded) =>
+        reserveThenExecute(guarded, request, operation),
+      );
   }
 }
 
@@ -141,6 +145,10 @@ async function executeInTransaction(
   await sleep(context.processingMs);
   if (context.providerFails === true) throw providerFailed();
   const db = await context.pool.connect();
+  // A connection the database drops mid-transaction fails the pending query; the 'error' it
+  // also emits would end the process without a listener while the client is checked out.
+  const dropped = (): void => undefined;
+  db.on('error', dropped);
   try {
     await db.query('BEGIN');
     const response = await operation.execute(db);
@@ -155,6 +163,7 @@ async function executeInTransaction(
     await db.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    db.off('error', dropped);
     db.release();
   }
 }
@@ -170,8 +179,9 @@ async function reserveThenExecute(
   const token = randomUUID();
 
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const reserved = await pool.query<{ lock_token: string }>(
-      `INSERT INTO idempotency_keys
+    const reserved = await pool
+      .query<{ lock_token: string }>(
+        `INSERT INTO idempotency_keys
          (tenant, key, method, path, fingerprint, state, lock_token, locked_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, 'in_progress', $6, clock_timestamp(),
                clock_timestamp() + make_interval(secs => $7 / 1000.0))
@@ -184,17 +194,22 @@ async function reserveThenExecute(
           OR (idempotency_keys.state = 'in_progress'
               AND idempotency_keys.locked_at < clock_timestamp() - make_interval(secs => $8 / 1000.0))
        RETURNING lock_token`,
-      [
-        scope,
-        request.key,
-        request.method,
-        request.path,
-        fingerprint,
-        token,
-        effectiveTtlMs(settings),
-        NAIVE_STORES.includes(settings.flaw) ? NEVER_MS : settings.lockTimeoutMs,
-      ],
-    );
+        [
+          scope,
+          request.key,
+          request.method,
+          request.path,
+          fingerprint,
+          token,
+          effectiveTtlMs(settings),
+          NAIVE_STORES.includes(settings.flaw) ? NEVER_MS : settings.lockTimeoutMs,
+        ],
+      )
+      .catch((error: unknown) => {
+        // The reservation may be written though its answer was lost (a hanging store).
+        if (isConnectionError(error)) releaseWhenStoreIsBack(context, scope, request.key, token);
+        throw error;
+      });
     if (reserved.rows[0]?.lock_token === token) {
       if (settings.flaw === 'trusted-client-header' && context.clientStatus === 'processing')
         await waitForAnotherWorker(context);
@@ -233,6 +248,7 @@ const NAIVE_STORES: readonly Flaw[] = [
   'stuck-after-abort',
   '500-then-409',
   'trusted-client-header',
+  'crash-stuck',
 ];
 /** Ten years: a reservation that is never taken over. */
 const NEVER_MS = 10 * 365 * 24 * 60 * 60 * 1000;
@@ -257,7 +273,7 @@ async function waitForAnotherWorker(context: GuardContext): Promise<never> {
 
 /** Frees a reservation, only if it is still ours. */
 const RELEASE_RESERVATION =
-  'DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND lock_token = $3';
+  "DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND lock_token = $3 AND state = 'in_progress'";
 
 async function executeReserved(
   context: GuardContext,
@@ -288,7 +304,10 @@ async function executeReserved(
   } catch (error) {
     // The mistakes: an abandoned request, or any failure of a naive store, keeps the key.
     const keep = error instanceof KeyAbandoned || settings.flaw === '500-then-409';
-    if (!keep) await release().catch(() => undefined);
+    if (!keep)
+      await release().catch((cause: unknown) => {
+        if (isConnectionError(cause)) releaseWhenStoreIsBack(context, scope, key, token);
+      });
     throw error;
   }
 }
@@ -344,4 +363,177 @@ async function checkThenInsert(
     ],
   );
   return { response, replayed: false };
+}
+
+/** The most keys the in-memory dedupe record keeps per target (oldest forgotten first). */
+const MEMORY_KEYS = 100_000;
+interface MemoryRecord {
+  fingerprint: string;
+  response: StoredResponse | undefined;
+  expires: number;
+}
+/** cache-only-dedupe: the dedupe records of each target, in its process's memory only. */
+const memoryRecords = new WeakMap<GuardSettings, Map<string, MemoryRecord>>();
+
+/**
+ * cache-only-dedupe: the check and the reservation are one synchronous step in this process's
+ * memory (correct while it lives), but nothing is written to the database: a restarted
+ * process has forgotten every key and runs a retry or a replay again.
+ */
+async function cacheOnlyDedupe(
+  context: GuardContext,
+  request: KeyedRequest,
+  operation: Operation,
+): Promise<Outcome> {
+  const { settings } = context;
+  let records = memoryRecords.get(settings);
+  if (records === undefined) {
+    records = new Map<string, MemoryRecord>();
+    memoryRecords.set(settings, records);
+  }
+  const scope = `${request.tenant}\n${request.key}`;
+  const fingerprint = fingerprintOf(request);
+  const existing = records.get(scope);
+  if (existing !== undefined && existing.expires > Date.now()) {
+    if (existing.fingerprint !== fingerprint) throw mismatch();
+    if (existing.response === undefined) throw inFlight(settings.flaw);
+    return { response: existing.response, replayed: true };
+  }
+  if (records.size >= MEMORY_KEYS) records.delete(records.keys().next().value ?? '');
+  const expires = Date.now() + settings.keyTtlMs;
+  records.set(scope, { fingerprint, response: undefined, expires });
+  try {
+    const response = await executeInTransaction(context, operation);
+    records.set(scope, { fingerprint, response, expires });
+    return { response, replayed: false };
+  } catch (error) {
+    records.delete(scope);
+    throw error;
+  }
+}
+
+/**
+ * Frees a reservation the store could not be told about when the work failed (it was down,
+ * reset or hanging): tried again every 200 ms in the background until the store answers, for
+ * at most the lock timeout (after which the reservation may be taken over anyway). Without it
+ * a key would answer 409 in progress long after the outage.
+ */
+function releaseWhenStoreIsBack(
+  context: GuardContext,
+  scope: string,
+  key: string,
+  token: string,
+): void {
+  const until = Date.now() + context.settings.lockTimeoutMs;
+  const attempt = (): void => {
+    if (Date.now() > until) return;
+    context.pool.query(RELEASE_RESERVATION, [scope, key, token]).then(
+      () => undefined,
+      (error: unknown) => {
+        if (isConnectionError(error)) setTimeout(attempt, 200).unref();
+      },
+    );
+  };
+  setTimeout(attempt, 200).unref();
+}
+
+/** How long one key store query may take before the request is refused with 503. */
+const STORE_DEADLINE_MS = 3000;
+
+/** The key store could not be asked: the database is down, resets or hangs. */
+class StoreUnavailable extends Error {}
+
+/** Errors that mean the database could not be reached or the connection broke. */
+function isConnectionError(error: unknown): boolean {
+  if (error instanceof StoreUnavailable) return true;
+  if (!(error instanceof Error) || error instanceof HttpProblem) return false;
+  const code = (error as { code?: unknown }).code;
+  if (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN', '57P01'].includes(code)
+  )
+    return true;
+  return /Connection terminated|connection error|not queryable|timeout|ECONNRESET|ECONNREFUSED/i.test(
+    error.message,
+  );
+}
+
+const storeUnavailable = (): HttpProblem =>
+  new HttpProblem(
+    503,
+    'Idempotency store unavailable',
+    'the store that records Idempotency-Keys cannot be reached; nothing was done, retry later with the same key',
+    { 'retry-after': '1' },
+  );
+
+/**
+ * The key store behind a deadline: every `pool.query` (the key store's lookups and
+ * reservations) fails as StoreUnavailable after STORE_DEADLINE_MS or on a broken connection.
+ * The correct path answers 503 with Retry-After and does no work. With `fail-open`, a key store
+ * that cannot be asked does not stop the payment: it is processed anyway (see processAnyway).
+ */
+async function guardStoreOutage(
+  context: GuardContext,
+  request: KeyedRequest,
+  operation: Operation,
+  guarded: (context: GuardContext) => Promise<Outcome>,
+): Promise<Outcome> {
+  const { pool } = context;
+  const query = (...args: unknown[]): Promise<unknown> => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailable(`no answer in ${STORE_DEADLINE_MS} ms`)),
+        STORE_DEADLINE_MS,
+      );
+    });
+    const asked = (pool.query as (...inner: unknown[]) => Promise<unknown>)
+      .apply(pool, args)
+      .catch((error: unknown) => {
+        throw isConnectionError(error) ? new StoreUnavailable(String(error)) : error;
+      });
+    return Promise.race([asked, deadline]).finally(() => clearTimeout(timer));
+  };
+  const deadlined = new Proxy(pool, {
+    get: (target, name, receiver) =>
+      name === 'query' ? query : (Reflect.get(target, name, receiver) as unknown),
+  });
+  try {
+    return await guarded({ ...context, pool: deadlined });
+  } catch (error) {
+    if (error instanceof StoreUnavailable && context.settings.flaw === 'fail-open')
+      return processAnyway(context, request, operation);
+    if (isConnectionError(error)) throw storeUnavailable();
+    throw error;
+  }
+}
+
+/**
+ * fail-open: the key store errored, so the payment goes ahead without a key record. The
+ * provider is called (the simulated delay) and the webhook notified: that call is the effect
+ * the sink counts, and the one a database outage cannot hide. The payment row is written too
+ * when the database takes it (a `reset` or `cut` may let it through; `down` does not), and
+ * the answer is 201 built from the request itself.
+ */
+async function processAnyway(
+  context: GuardContext,
+  request: KeyedRequest,
+  operation: Operation,
+): Promise<Outcome> {
+  try {
+    const response = await Promise.race([
+      executeInTransaction(context, operation),
+      new Promise<never>((_resolve, reject) =>
+        setTimeout(() => reject(new StoreUnavailable('no answer')), STORE_DEADLINE_MS).unref(),
+      ),
+    ]);
+    return { response, replayed: false };
+  } catch {
+    operation.afterCommit?.();
+    const body = request.body !== null && typeof request.body === 'object' ? request.body : {};
+    return {
+      response: jsonResponse(201, { ...body, status: 'succeeded', id: `pay_${randomUUID()}` }),
+      replayed: false,
+    };
+  }
 }

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { withDeadline } from '../client/deadline.js';
+import type { Flaw } from './flaws.js';
 import { HttpProblem, jsonResponse, type StoredResponse } from './http-io.js';
 import type { Operation } from './idempotency.js';
+import { chargeProvider, forwardedKeyOf } from './provider.js';
 
 /** The body of `POST /payments`. */
 export interface PaymentRequest {
@@ -11,6 +13,11 @@ export interface PaymentRequest {
   readonly customer: string;
   /** Optional: the demo calls this URL (loopback only) once the payment is committed. */
   readonly webhook_url?: string;
+  /**
+   * Optional: the payment provider (loopback only), called before the payment is written and
+   * before the answer, with a forwarded key derived from the idempotency key.
+   */
+  readonly provider_url?: string;
 }
 
 interface PaymentRow {
@@ -31,7 +38,13 @@ export function parsePaymentRequest(body: unknown): PaymentRequest {
       'the body must be a JSON object {amount, currency, customer}',
     );
   }
-  const { amount, currency, customer, webhook_url: webhook } = body as Record<string, unknown>;
+  const {
+    amount,
+    currency,
+    customer,
+    webhook_url: webhook,
+    provider_url: provider,
+  } = body as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
     problems.push('amount must be a positive integer (minor units)');
@@ -45,12 +58,16 @@ export function parsePaymentRequest(body: unknown): PaymentRequest {
   if (webhook !== undefined && !isLoopbackUrl(webhook)) {
     problems.push('webhook_url must be an http URL on 127.0.0.1, localhost or [::1]');
   }
+  if (provider !== undefined && !isLoopbackUrl(provider)) {
+    problems.push('provider_url must be an http URL on 127.0.0.1, localhost or [::1]');
+  }
   if (problems.length > 0) throw new HttpProblem(400, 'Invalid payment', problems.join('; '));
   return {
     amount: amount as number,
     currency: currency as string,
     customer: customer as string,
     ...(typeof webhook === 'string' ? { webhook_url: webhook } : {}),
+    ...(typeof provider === 'string' ? { provider_url: provider } : {}),
   };
 }
 
@@ -99,6 +116,7 @@ export function createPayment(
   tenant: string,
   key: string | undefined,
   payment: PaymentRequest,
+  flaw: Flaw = 'none',
 ): Operation {
   const id = `pay_${randomBytes(12).toString('hex')}`;
   return {
@@ -106,6 +124,8 @@ export function createPayment(
       if (payment.webhook_url !== undefined) notify(payment.webhook_url, { id, key });
     },
     async execute(db: pg.PoolClient): Promise<StoredResponse> {
+      if (payment.provider_url !== undefined)
+        await chargeProvider(payment.provider_url, forwardedKeyOf(tenant, key), flaw);
       const inserted = await db.query<PaymentRow>(
         `INSERT INTO payments (id, tenant, idempotency_key, amount, currency, customer, status)
          VALUES ($1, $2, $3, $4, $5, $6, 'succeeded')

@@ -203,6 +203,19 @@ export async function startDemoTarget(options: DemoTargetOptions): Promise<DemoT
   };
 }
 
+/**
+ * Creates the demo's tables once, for a primary process whose workers (node:cluster, see
+ * target-main.ts) then start on the same database.
+ */
+export async function migrateDatabase(databaseUrl: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -333,7 +346,7 @@ async function route(
         context,
         { tenant, key, method, path: pathname, body: payment },
         signals,
-        createPayment(tenant, key, payment),
+        createPayment(tenant, key, payment, context.settings.flaw),
       );
     }
     if (method === 'GET') {

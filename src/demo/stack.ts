@@ -9,6 +9,7 @@ import { startToxiproxy, type ToxiproxyServer } from '../provision/toxiproxy-sta
 import { ToxiproxyApi, type ProxyInfo } from '../nemesis/toxiproxy-api.js';
 import type { Flaw } from './flaws.js';
 import { startDemoTarget, type DemoTarget, type DemoTargetOptions } from './server.js';
+import { startDemoTargetProcess, type DemoProcess } from './target-process.js';
 
 export interface DemoStackOptions {
   readonly flaw?: Flaw;
@@ -18,6 +19,8 @@ export interface DemoStackOptions {
   readonly toxiproxyUrl?: string | undefined;
   /** The demo target's port; 0 picks a free one. */
   readonly targetPort?: number;
+  /** The port of the store proxy on 127.0.0.1; 0 or absent picks a free one. */
+  readonly storePort?: number;
   readonly keyTtlMs?: number;
   readonly lockTimeoutMs?: number;
   readonly processingMs?: number;
@@ -28,6 +31,12 @@ export interface DemoStackOptions {
    * temporary folder (removed on stop); `tls` says where its files are.
    */
   readonly https?: boolean;
+  /**
+   * Run the target as a child process (`workers` > 1: a node:cluster of them), so scenarios
+   * can crash and restart it with `process` (the stack's `process.commands`). Keeps
+   * `keyTtlMs`, `lockTimeoutMs` and `processingMs`; not with `https` or `recordArrivals`.
+   */
+  readonly targetProcess?: { readonly workers?: number };
   readonly log?: (line: string) => void;
 }
 
@@ -38,11 +47,19 @@ export interface DemoStack {
   readonly toxiproxy: ToxiproxyServer;
   /** A fault-free proxy in front of the target: traffic through it crosses Toxiproxy. */
   readonly cleanProxy: ProxyInfo;
+  /**
+   * The proxy the target reaches PostgreSQL through (`<prefix>_store`): a scenario declares it
+   * as a dependency (listen → upstream) and idemproof adopts it. Undefined when the database
+   * URL names no TCP host (a unix socket).
+   */
+  readonly store: ProxyInfo | undefined;
   readonly proxyUrl: string;
   /** Prefix of every proxy this stack created on the Toxiproxy server. */
   readonly proxyPrefix: string;
   /** With `https`: the CA (trust it with `target.tls.ca`), server and client certificates. */
   readonly tls: CertificateAuthorityFiles | undefined;
+  /** With `targetProcess`: the target's process and the commands that crash and restart it. */
+  readonly process?: DemoProcess | undefined;
   /** Stops everything in reverse order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -53,8 +70,45 @@ export function newRunPrefix(kind: string): string {
 }
 
 /**
- * Starts PostgreSQL (embedded unless a URL is given), the demo target and Toxiproxy, and
- * creates a clean proxy to the target. If any step fails, what was started is stopped.
+ * The demo's key store proxy: `<prefix>_store` on a loopback port (free, or the one given), relaying to the
+ * database, and the database URL with that address in it. Registered for removal before it
+ * exists; removed by `stops`.
+ */
+async function createStoreProxy(
+  api: ToxiproxyApi,
+  prefix: string,
+  databaseUrl: string,
+  stops: (() => Promise<void>)[],
+  port = 0,
+): Promise<{ proxy: ProxyInfo; databaseUrl: string } | undefined> {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return undefined;
+  }
+  if (url.hostname === '' || url.searchParams.has('host')) return undefined;
+  const upstream = `${url.hostname}:${url.port === '' ? '5432' : url.port}`;
+  const name = `${prefix}_store`;
+  const remove = (): Promise<void> => api.removeProxy(name);
+  const unregister = registerCleanup({
+    name: `proxy ${name} on Toxiproxy ${api.url}`,
+    run: remove,
+    resource: { kind: 'proxies', toxiproxy: api.url, prefix },
+  });
+  stops.push(async () => {
+    unregister();
+    await remove();
+  });
+  const proxy = await api.createProxy({ name, upstream, listen: `127.0.0.1:${port}` });
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return { proxy: { ...proxy, listen: `127.0.0.1:${proxy.port}` }, databaseUrl: url.toString() };
+}
+
+/**
+ * Starts PostgreSQL (embedded unless a URL is given), Toxiproxy, a store proxy the target
+ * reaches PostgreSQL through, and the demo target, and creates a clean proxy to the target. If any step fails, what was started is stopped.
  */
 export async function startDemoStack(options: DemoStackOptions = {}): Promise<DemoStack> {
   const stops: (() => Promise<void>)[] = [];
@@ -69,8 +123,21 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     const postgres = await startPostgres({ databaseUrl: options.databaseUrl });
     stops.push(() => postgres.stop());
 
+    // Toxiproxy first: the target reaches PostgreSQL through the store proxy made on it.
+    const toxiproxy = await startToxiproxy({ optionUrl: options.toxiproxyUrl });
+    stops.push(() => toxiproxy.stop());
+    const api = new ToxiproxyApi(toxiproxy.url);
+    const proxyPrefix = newRunPrefix('demo');
+    const store = await createStoreProxy(
+      api,
+      proxyPrefix,
+      postgres.url,
+      stops,
+      options.storePort ?? 0,
+    );
+
     let targetOptions: DemoTargetOptions = {
-      databaseUrl: postgres.url,
+      databaseUrl: store?.databaseUrl ?? postgres.url,
       port: options.targetPort ?? 0,
       flaw: options.flaw ?? 'none',
       ...(options.keyTtlMs === undefined ? {} : { keyTtlMs: options.keyTtlMs }),
@@ -90,14 +157,13 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       ]);
       targetOptions = { ...targetOptions, tls: { cert, key } };
     }
-    const target = await startDemoTarget(targetOptions);
+    const child =
+      options.targetProcess === undefined
+        ? undefined
+        : await startDemoTargetProcess(targetOptions, options.targetProcess.workers ?? 1);
+    const target = child ?? (await startDemoTarget(targetOptions));
     stops.push(() => target.close());
 
-    const toxiproxy = await startToxiproxy({ optionUrl: options.toxiproxyUrl });
-    stops.push(() => toxiproxy.stop());
-
-    const api = new ToxiproxyApi(toxiproxy.url);
-    const proxyPrefix = newRunPrefix('demo');
     const proxyName = `${proxyPrefix}_clean`;
     const removeProxy = (): Promise<void> => api.removeProxy(proxyName);
     // Registered before it exists, so a kill at any moment leaves it findable.
@@ -121,12 +187,14 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       target,
       toxiproxy,
       cleanProxy,
+      store: store?.proxy,
       proxyUrl:
         tls === undefined
           ? `http://127.0.0.1:${cleanProxy.port}`
           : `https://localhost:${cleanProxy.port}`,
       proxyPrefix,
       tls,
+      process: child?.process,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

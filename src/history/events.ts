@@ -22,6 +22,9 @@ export const PATTERN_KINDS = [
   'distinct-keys',
   'steps',
   'schedule',
+  'dependency-fault',
+  'crash',
+  'cold-start-replay',
 ] as const;
 export type PatternKind = (typeof PATTERN_KINDS)[number];
 
@@ -209,7 +212,58 @@ export interface HookEvent extends EventBase {
 }
 
 export type CompletionEvent = OkEvent | FailEvent | InfoEvent;
-export type HistoryEvent = InvokeEvent | CompletionEvent | ProbeEvent | LaneEvent | HookEvent;
+/**
+ * A fault in one of the target's dependencies began (`dependency-fault`) or ended
+ * (`dependency-heal`): the window the attempts sent in between were exposed to it.
+ */
+export interface DependencyEvent extends EventBase {
+  readonly type: 'dependency-fault' | 'dependency-heal';
+  /** The name under the scenario's `dependencies`. */
+  readonly dependency: string;
+  /** The fault's kind: latency, reset, timeout, down, bandwidth or cut. */
+  readonly fault: string;
+  /** One line, e.g. "latency 1500 ms on store (127.0.0.1:16379 → 127.0.0.1:5432)". */
+  readonly detail: string;
+  /** The pattern instance it was held for. */
+  readonly pattern: string;
+}
+
+/** One call the target made to the sink (its downstream), and what the sink did with it. */
+export interface DownstreamEvent extends EventBase {
+  readonly type: 'downstream';
+  /** The last path segment the target called: the key or marker. */
+  readonly token: string;
+  /** 1 for the first call with this token, 2 for the next… */
+  readonly call: number;
+  /** The forwarded key header's value; null when the call carried none or none is declared. */
+  readonly forwardedKey: string | null;
+  /** The header the downstream dedupes by, when the scenario declares one (`forwardedKey`). */
+  readonly forwardedHeader?: string;
+  /** What the sink answered: "ok", "drop", "timeout", "503", "slow 2000 ms". */
+  readonly answer: string;
+  /** Whether the downstream processed it (ok, slow and drop do; timeout and 5xx do not). */
+  readonly processed: boolean;
+}
+
+/** The process nemesis killed the target, started it, or saw it ready again. */
+export interface ProcessEvent extends EventBase {
+  readonly type: 'process';
+  readonly action: 'kill' | 'start' | 'ready' | 'not-ready';
+  /** The pattern instance it acted for. */
+  readonly pattern: string;
+  /** The command and its outcome, e.g. "kill -9 4242: exit 0 in 3 ms". */
+  readonly detail: string;
+}
+
+export type HistoryEvent =
+  | InvokeEvent
+  | CompletionEvent
+  | ProbeEvent
+  | LaneEvent
+  | HookEvent
+  | DependencyEvent
+  | DownstreamEvent
+  | ProcessEvent;
 
 /** An invoke paired with its completion (undefined while in flight or if the run was cut). */
 export interface Attempt {

@@ -5,6 +5,7 @@ import type { StepExpectation } from './expectations.js';
 import type { Random } from './random.js';
 import type {
   BurstRelease,
+  CrashStep,
   FollowUpStep,
   Operation,
   PatternPlan,
@@ -244,9 +245,21 @@ export class PatternBuilder {
     return this;
   }
 
+  /** Crashes and restarts the target (crash and cold-start-replay patterns): see CrashStep. */
+  crash(op: number, when: CrashStep['when'], label: string, waitMs: number): this {
+    this.steps.push({ kind: 'crash', op, tenant: this.tenant, label, when, waitMs });
+    return this;
+  }
+
   /** What a scripted step must get back (the stepExpectations checker judges it). */
   expect(expectation: StepExpectation): this {
     this.expectations.push(expectation);
+    return this;
+  }
+
+  /** A step with no options of its own (e.g. a dependency fault or heal). */
+  step(step: Step): this {
+    this.steps.push(step);
     return this;
   }
 

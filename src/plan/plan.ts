@@ -2,6 +2,8 @@ import type { Profile } from '../scenario/profile.js';
 import type { PatternSpec, Scenario } from '../scenario/schema.js';
 import { PatternBuilder, type PlanContext } from './builder.js';
 import { withFlowSteps } from './flow-steps.js';
+import { dependencyFault } from './patterns/dependency-fault.js';
+import { coldStartReplay, crash } from './patterns/crash.js';
 import { concurrentBurst, distinctKeys, sequentialDuplicates } from './patterns/duplicates.js';
 import { delayedRetries, lostRequest, lostResponse, slowTimeout } from './patterns/faults.js';
 import { payloadMismatch } from './patterns/mismatch.js';
@@ -75,5 +77,11 @@ function planPattern(builder: PatternBuilder, spec: PatternSpec): void {
       return distinctKeys(builder, spec);
     case 'steps':
       return scriptedSteps(builder, spec);
+    case 'crash':
+      return crash(builder, spec);
+    case 'cold-start-replay':
+      return coldStartReplay(builder, spec);
+    case 'dependency-fault':
+      return dependencyFault(builder, spec);
   }
 }

@@ -1,5 +1,6 @@
 import type { PatternKind, PayloadVariant } from '../history/events.js';
 import type { LaneName } from '../scenario/schema.js';
+import type { DependencyFault } from '../scenario/schema-chaos.js';
 import type { StepExpectation } from './expectations.js';
 
 /**
@@ -85,7 +86,36 @@ export type Step =
       readonly label: string;
     }
   | HookStepRun
-  | FollowUpStep;
+  | FollowUpStep
+  | DependencyStep
+  | CrashStep;
+
+/**
+ * The target is crashed and started again with the scenario's `process` commands (kill, start,
+ * wait until ready). `when` is the moment of the kill: `after-effect` once the effect probe
+ * reads an effect of `op` or every attempt in flight has answered, whichever comes first;
+ * `in-flight` as soon as every attempt in flight but the oldest has answered (a duplicate
+ * refused while the first runs), or at an effect; `now` at once. The wait lasts at most `waitMs`.
+ */
+export interface CrashStep {
+  readonly kind: 'crash';
+  readonly when: 'after-effect' | 'in-flight' | 'now';
+  readonly op: number;
+  readonly tenant: string | null;
+  readonly label: string;
+  readonly waitMs: number;
+}
+
+/** A fault put in place in (or healed from) one of the scenario's dependencies. */
+export type DependencyStep =
+  | {
+      readonly kind: 'dependency-fault';
+      readonly dependency: string;
+      readonly fault: DependencyFault;
+      /** fail-closed: attempts answered while it is held must get no 2xx and make no effect. */
+      readonly expect: 'fail-closed' | 'any';
+    }
+  | { readonly kind: 'dependency-heal'; readonly dependency: string };
 
 /**
  * A liveness follow-up after an operation's planned attempts. Only when the latest answer was

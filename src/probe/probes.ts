@@ -6,6 +6,7 @@ import { describeError } from '../errors.js';
 import { scrubUrls } from '../history/redact.js';
 import type { HeaderList } from '../history/events.js';
 import { fillText, fillUrl, type TemplateVars } from '../plan/template.js';
+import type { Downstream } from '../scenario/schema-chaos.js';
 import type { DeltaProbeSpec, EffectProbeSpec, StateProbeSpec } from '../scenario/schema.js';
 import { countAt, selectJsonPath } from './json-path.js';
 import type { Sink } from './sink.js';
@@ -93,6 +94,18 @@ export function createEffectProbe(
       );
     },
   };
+}
+
+/** The downstream the scenario's sink probe plays, if it declares one. */
+export function sinkDownstream(scenario: {
+  readonly effects?: EffectProbeSpec | DeltaProbeSpec | undefined;
+  readonly keylessEffects?: EffectProbeSpec | DeltaProbeSpec | undefined;
+}): Downstream | undefined {
+  for (const spec of [scenario.effects, scenario.keylessEffects]) {
+    if (spec !== undefined && 'sink' in spec && spec.sink.downstream !== undefined)
+      return spec.sink.downstream;
+  }
+  return undefined;
 }
 
 export function createStateProbe(spec: StateProbeSpec, resources: ProbeResources): StateProbe {

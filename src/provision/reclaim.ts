@@ -4,6 +4,7 @@ import { basename, isAbsolute, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { withDeadline } from '../client/deadline.js';
 import { describeError } from '../errors.js';
+import { removeRunToxics } from '../nemesis/dependencies.js';
 import { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
 import { isSameProcess } from './process-identity.js';
 import type { RegistryEntry, TrackedResource } from './run-registry.js';
@@ -92,10 +93,16 @@ async function reclaimProxies(
       return `gone with its server: proxies ${prefix}_* on ${api.url}`;
     throw error;
   }
-  if (names.length === 0) return `already gone: proxies ${prefix}_* on ${api.url}`;
-  if (dryRun) return `would remove proxies from ${api.url}: ${names.join(', ')}`;
+  // Toxics the run held on proxies it adopted (dependency lanes): named with its prefix.
+  const toxics = await removeRunToxics(api, `${prefix}_`, { dryRun });
+  const adopted =
+    toxics.length === 0
+      ? ''
+      : `; ${dryRun ? 'would remove' : 'removed'} its toxics from adopted proxies: ${toxics.join(', ')}`;
+  if (names.length === 0) return `already gone: proxies ${prefix}_* on ${api.url}${adopted}`;
+  if (dryRun) return `would remove proxies from ${api.url}: ${names.join(', ')}${adopted}`;
   for (const name of names) await api.removeProxy(name);
-  return `removed proxies from ${api.url}: ${names.join(', ')}`;
+  return `removed proxies from ${api.url}: ${names.join(', ')}${adopted}`;
 }
 
 /** The names of the proxies on a Toxiproxy server, within LIST_TIMEOUT_MS. */

@@ -1,4 +1,4 @@
-import type { Attempt, HeaderList, ProbeEvent } from '../history/events.js';
+import type { Attempt, DownstreamEvent, HeaderList, ProbeEvent } from '../history/events.js';
 import { joinHtml, markup, type SafeHtml } from './html-escape.js';
 import { count, ms } from './html-format.js';
 import { laneSwatch, type LanePalette } from './html-lanes.js';
@@ -126,6 +126,19 @@ export function renderAttempt(
     </p>
     <div class="pair">${requestPane(attempt)}${responsePane(attempt)}</div>
   </div>`;
+}
+
+/** One call the target made to the programmed downstream: its answer and forwarded key. */
+export function renderDownstreamCall(call: DownstreamEvent): SafeHtml {
+  const header = call.forwardedHeader ?? 'forwarded key';
+  const forwarded =
+    call.forwardedKey === null
+      ? markup`<span class="bad">no ${header}</span>`
+      : markup`${header} <code>${call.forwardedKey}</code>`;
+  return markup`<li>
+    downstream call #${call.index} at ${ms(call.time)}: call ${call.call} for <code>${call.token}</code>,
+    ${forwarded}: answered ${call.answer}, ${call.processed ? 'processed' : 'not processed'}
+  </li>`;
 }
 
 export function renderProbe(probe: ProbeEvent): SafeHtml {

@@ -138,7 +138,12 @@ function otherTimelines(
     return markup`<details>
       <summary>key <code>${key}</code> · ${attempts.length} attempts · ${outcomes}</summary>
       ${renderTimeline(
-        { title: `key ${key}`, attempts, probes: history.probesByKey.get(key) ?? [] },
+        {
+          title: `key ${key}`,
+          attempts,
+          probes: history.probesByKey.get(key) ?? [],
+          dependencyWindows: history.dependencyWindows,
+        },
         palette,
       )}
     </details>`;

@@ -1,7 +1,8 @@
-import type { Attempt, HookEvent, ProbeEvent } from '../history/events.js';
+import type { Attempt, DownstreamEvent, HookEvent, ProbeEvent } from '../history/events.js';
 import { markup, type SafeHtml } from './html-escape.js';
 import { CHART_COLUMN_PX, fitColumns, ms, msResolution, niceStep, px } from './html-format.js';
 import { laneLegend, type LanePalette } from './html-lanes.js';
+import type { DependencyWindow } from './history-index.js';
 import { clip } from './printable.js';
 
 /**
@@ -11,6 +12,8 @@ import { clip } from './printable.js';
  * the key's probe readings as diamonds on a last row. Every bar and mark has a <title>, which
  * browsers show on hover without any script. A row's label (attempt, lane, tenant) that is wider
  * than the label column is cut with … and keeps its whole text in a <title> of its own.
+ * Dependency faults held meanwhile (the store down, say) are shaded bands from their fault to
+ * their heal, behind the bars.
  */
 
 export const MAX_TIMELINE_ROWS = 200;
@@ -27,10 +30,12 @@ export interface TimelineInput {
   /** Shown above the chart and in its aria-label, e.g. "key k-123". */
   readonly title: string;
   readonly attempts: readonly Attempt[];
-  /** Probe readings and hooks, marked on the last row. */
-  readonly probes: readonly (ProbeEvent | HookEvent)[];
+  /** Probe readings, hooks and calls to the downstream, marked on the last row. */
+  readonly probes: readonly (ProbeEvent | HookEvent | DownstreamEvent)[];
   /** Ops an anomaly points at: their labels are bold. */
   readonly highlight?: ReadonlySet<string>;
+  /** Dependency faults held meanwhile: shaded bands from fault to heal behind the bars. */
+  readonly dependencyWindows?: readonly DependencyWindow[];
 }
 
 function endOf(attempt: Attempt): number | null {
@@ -46,7 +51,22 @@ function outcomeText(attempt: Attempt): string {
   return `${meaning} after ${ms(completion.durationMs)}: ${completion.error.code} ${completion.error.message}`;
 }
 
-function probeText(probe: ProbeEvent | HookEvent): { mark: string; title: string; bad: boolean } {
+function probeText(probe: ProbeEvent | HookEvent | DownstreamEvent): {
+  mark: string;
+  title: string;
+  bad: boolean;
+} {
+  if (probe.type === 'downstream') {
+    const forwarded =
+      probe.forwardedKey === null
+        ? `no ${probe.forwardedHeader ?? 'forwarded key'}`
+        : `${probe.forwardedHeader ?? 'forwarded key'} ${probe.forwardedKey}`;
+    return {
+      mark: `d${probe.call}`,
+      title: `downstream call ${probe.call} for ${probe.token} at ${ms(probe.time)} (${forwarded}): answered ${probe.answer}, ${probe.processed ? 'processed' : 'not processed'}`,
+      bad: false,
+    };
+  }
   if (probe.type === 'hook') {
     const head = `hook ${probe.phase} '${probe.label}' ${probe.request.method} ${probe.request.url} at ${ms(probe.time)}`;
     const outcome =
@@ -153,6 +173,20 @@ export function renderTimeline(input: TimelineInput, palette: LanePalette): Safe
       ${marks}`;
   }
 
+  // Only the windows that overlap what the chart shows; an unhealed one runs to its end.
+  const windows = (input.dependencyWindows ?? []).filter(
+    (window) => window.fault.time <= t1 && (window.heal?.time ?? t1) >= t0,
+  );
+  const bands = windows.map((window) => {
+    const from = x(Math.max(window.fault.time, t0));
+    const to = Math.max(from + 2, x(Math.min(window.heal?.time ?? t1, t1)));
+    const title = `${window.fault.detail} · from ${ms(window.fault.time)} ${
+      window.heal === undefined ? 'and never healed' : `to ${ms(window.heal.time)}`
+    } · ${window.fault.pattern}`;
+    return markup`<g><title>${title}</title>
+      <rect class="dependency-fault" x="${from}" y="${TOP - 2}" width="${px(to - from)}" height="${height - TOP - 2}" fill="#d97706" fill-opacity="0.14" stroke="#d97706" stroke-opacity="0.5" stroke-dasharray="3 2"></rect></g>`;
+  });
+
   const lanes = [...new Set(attempts.map((attempt) => attempt.invoke.lane))];
   const cut =
     all.length > attempts.length
@@ -163,12 +197,20 @@ export function renderTimeline(input: TimelineInput, palette: LanePalette): Safe
   return markup`<figure class="timeline">
     <svg class="chart" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}"
       role="img" aria-label="${`timeline of ${input.title}`}">
-      ${ticks}${bars}${probeRow}
+      ${ticks}${bands}${bars}${probeRow}
     </svg>
     <figcaption>
       ${laneLegend(palette, lanes)}
       <span class="legend-item text">end: status · ✕ not sent · ? outcome unknown · … no completion${
         input.probes.length > 0 ? ' · ◆ probe reading' : ''
+      }${
+        input.probes.some((probe) => probe.type === 'downstream')
+          ? ' (d1, d2…: calls to the downstream)'
+          : ''
+      }${
+        windows.length > 0
+          ? ` · shaded: ${windows.map((window) => window.fault.detail).join('; ')}`
+          : ''
       }</span>
     </figcaption>
     ${cut}

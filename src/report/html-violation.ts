@@ -1,13 +1,19 @@
 import type { Anomaly } from '../check/types.js';
-import type { Attempt, HistoryEvent, LaneEvent, ProbeEvent } from '../history/events.js';
+import type {
+  Attempt,
+  DownstreamEvent,
+  HistoryEvent,
+  LaneEvent,
+  ProbeEvent,
+} from '../history/events.js';
 import type { ScenarioResult } from '../run/result.js';
-import { renderAttempt, renderProbe } from './html-attempt.js';
+import { renderAttempt, renderDownstreamCall, renderProbe } from './html-attempt.js';
 import { renderBodyDiffs } from './html-diff.js';
 import { markup, type SafeHtml } from './html-escape.js';
 import { ms } from './html-format.js';
 import type { LanePalette } from './html-lanes.js';
 import { renderTimeline } from './html-timeline.js';
-import type { HistoryIndex } from './history-index.js';
+import { dependencyFaultsAt, type HistoryIndex } from './history-index.js';
 import { STATUS_SYMBOL } from './verdict.js';
 
 /**
@@ -37,6 +43,9 @@ interface Involved {
   readonly attempts: Attempt[];
   readonly probes: ProbeEvent[];
   readonly lanes: LaneEvent[];
+  readonly calls: DownstreamEvent[];
+  /** Indexes of the dependency-fault events the anomaly names. */
+  readonly dependencies: number[];
   readonly missing: number[];
 }
 
@@ -44,6 +53,8 @@ function involved(anomaly: Anomaly, index: HistoryIndex): Involved {
   const attempts = new Map<string, Attempt>();
   const probes: ProbeEvent[] = [];
   const lanes: LaneEvent[] = [];
+  const calls: DownstreamEvent[] = [];
+  const dependencies: number[] = [];
   const missing: number[] = [];
   for (const position of anomaly.events) {
     const event: HistoryEvent | undefined = index.byIndex.get(position);
@@ -59,7 +70,15 @@ function involved(anomaly: Anomaly, index: HistoryIndex): Involved {
       case 'heal':
         lanes.push(event);
         break;
+      case 'downstream':
+        calls.push(event);
+        break;
+      case 'dependency-fault':
+        dependencies.push(event.index);
+        break;
       case 'hook':
+      case 'dependency-heal':
+      case 'process':
         break;
       default: {
         const attempt = index.attemptByOp.get(event.op);
@@ -71,7 +90,7 @@ function involved(anomaly: Anomaly, index: HistoryIndex): Involved {
   const sorted = [...attempts.values()].sort(
     (a, b) => a.invoke.time - b.invoke.time || a.invoke.index - b.invoke.index,
   );
-  return { attempts: sorted, probes, lanes, missing };
+  return { attempts: sorted, probes, lanes, calls, dependencies, missing };
 }
 
 function heading(view: ViolationView): SafeHtml {
@@ -137,8 +156,13 @@ export function renderViolation(
   // The key's whole story, plus any attempt the anomaly points at under another key.
   const keyAttempts = key === null ? [] : (scenarioHistory.byKey.get(key) ?? []);
   const timelineAttempts = [...keyAttempts, ...found.attempts.filter((a) => a.invoke.key !== key)];
-  const timelineProbes =
+  const keyProbes =
     key === null ? found.probes : (scenarioHistory.probesByKey.get(key) ?? found.probes);
+  // The downstream calls the anomaly points at, unless the key's own story holds them.
+  const timelineProbes = [
+    ...keyProbes,
+    ...found.calls.filter((call) => !keyProbes.includes(call)),
+  ].sort((a, b) => a.time - b.time || a.index - b.index);
   const timeline =
     timelineAttempts.length + timelineProbes.length === 0
       ? null
@@ -149,6 +173,7 @@ export function renderViolation(
               attempts: timelineAttempts,
               probes: timelineProbes,
               highlight: ops,
+              dependencyWindows: scenarioHistory.dependencyWindows,
             },
             palette,
           )}`;
@@ -163,6 +188,28 @@ export function renderViolation(
       : markup`<h4>Probe readings</h4>
           <ul class="probes">
             ${found.probes.map(renderProbe)}
+          </ul>`;
+  const calls =
+    found.calls.length === 0
+      ? null
+      : markup`<h4>Downstream calls (${found.calls.length})</h4>
+          <ul class="probes">
+            ${found.calls.map(renderDownstreamCall)}
+          </ul>`;
+  // Dependency faults the anomaly names, or held while one of its attempts was sent.
+  const heldDuring = scenarioHistory.dependencyWindows.filter(
+    (window) =>
+      found.dependencies.includes(window.fault.index) ||
+      found.attempts.some(
+        (attempt) => dependencyFaultsAt([window], attempt.invoke.time).length > 0,
+      ),
+  );
+  const dependencies =
+    heldDuring.length === 0
+      ? null
+      : markup`<h4>Dependency faults</h4>
+          <ul>
+            ${heldDuring.map((window) => markup`<li>#${window.fault.index} at ${ms(window.fault.time)}: ${window.fault.detail}; ${window.heal === undefined ? 'never healed' : `healed at ${ms(window.heal.time)} (#${window.heal.index})`}${found.attempts.some((attempt) => dependencyFaultsAt([window], attempt.invoke.time).length > 0) ? ': sent while it was held' : ''}</li>`)}
           </ul>`;
   const lanes =
     found.lanes.length === 0
@@ -180,7 +227,7 @@ export function renderViolation(
         </p>`;
   return markup`<article class="violation ${view.status}" id="${view.id}">
     <h3>${heading(view)}</h3>
-    ${facts(view)}${renderBodyDiffs(found.attempts)}${timeline}${attempts}${probes}${lanes}${missing}${eventList(view.anomaly)}
+    ${facts(view)}${renderBodyDiffs(found.attempts)}${timeline}${attempts}${probes}${calls}${dependencies}${lanes}${missing}${eventList(view.anomaly)}
   </article>`;
 }
 

@@ -16,6 +16,7 @@ import type {
 } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { LaneSet } from '../nemesis/lanes.js';
+import type { ProcessControl } from '../nemesis/process.js';
 import type {
   FollowUpStep,
   HookStepRun,
@@ -30,6 +31,9 @@ import type { Scenario } from '../scenario/schema.js';
 import type { TrafficGate } from './gate.js';
 import { buildRequest, headerText } from './request-build.js';
 import { FlowState, runHooks, scenarioVars } from './hooks.js';
+import { runCrashStep } from './process-steps.js';
+import { executeDependencyStep, healDependencies } from './dependency-steps.js';
+import type { DependencySet } from '../nemesis/dependencies.js';
 
 /** Everything a pattern needs to run against one scenario's target. */
 export interface ScenarioRuntime {
@@ -53,6 +57,10 @@ export interface ScenarioRuntime {
   readonly transport?: TransportOptions | undefined;
   /** Values captured by hooks and delta baselines (absent: a scenario without a flow). */
   readonly flow?: FlowState | undefined;
+  /** Crashes and restarts the target (absent: the scenario has no process commands). */
+  readonly process?: ProcessControl | undefined;
+  /** The proxies of the scenario's dependencies (absent: it declares none). */
+  readonly dependencies?: DependencySet | undefined;
 }
 
 /**
@@ -69,6 +77,7 @@ export async function executePattern(runtime: ScenarioRuntime, plan: PatternPlan
     }
   } finally {
     await Promise.allSettled(pending);
+    await healDependencies(runtime.dependencies);
   }
 }
 
@@ -107,6 +116,13 @@ async function executeStep(
       return;
     case 'follow-up':
       await followUp(runtime, plan, step);
+      return;
+    case 'crash':
+      await runCrashStep(runtime, plan, step, pending);
+      return;
+    case 'dependency-fault':
+    case 'dependency-heal':
+      await executeDependencyStep(runtime.dependencies, plan, step);
       return;
   }
 }
@@ -176,14 +192,14 @@ function pendingKey(
   };
 }
 
-function operationOf(plan: PatternPlan, index: number): Operation {
+export function operationOf(plan: PatternPlan, index: number): Operation {
   const operation = plan.operations[index];
   if (operation === undefined)
     throw new Error(`${plan.id}: step refers to operation ${index}, which the plan does not have`);
   return operation;
 }
 
-function varsFor(
+export function varsFor(
   runtime: ScenarioRuntime,
   operation: Operation,
   tenant: string | null,
@@ -251,7 +267,7 @@ async function runFlowStep(
   flow.add(operation, captured);
 }
 
-function tenantHeaders(
+export function tenantHeaders(
   runtime: ScenarioRuntime,
   tenant: string | null,
   vars: TemplateVars,

@@ -7,8 +7,15 @@ import { tlsAdvice } from '../client/tls-errors.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import { scrubUrls } from '../history/redact.js';
+import { dirname, resolve } from 'node:path';
 import { createLanes, type LaneSet } from '../nemesis/lanes.js';
+import { createProcessControl } from '../nemesis/process.js';
 import type { ToxiproxyApi } from '../nemesis/toxiproxy-api.js';
+import {
+  expandDependencyEnv,
+  prepareDependencies,
+  type DependencySet,
+} from '../nemesis/dependencies.js';
 import { planScenario } from '../plan/plan.js';
 import { repeatPlans } from '../plan/repeat.js';
 import type { PatternPlan } from '../plan/schedule.js';
@@ -16,6 +23,7 @@ import {
   createEffectProbe,
   createStateProbe,
   expandEnv,
+  sinkDownstream,
   type ProbeResources,
 } from '../probe/probes.js';
 import type { LoadedScenario } from '../scenario/load.js';
@@ -85,6 +93,19 @@ export function scenarioHosts(
   for (const step of hookSteps(scenario)) {
     if (/^https?:\/\//i.test(step.path))
       uses.push(hostOfUrl(step.path.replace(/\{\{\s*\w+\s*\}\}/g, 'x'), 'hook', file));
+  }
+  const readyUrl = scenario.process?.ready.url;
+  if (readyUrl !== undefined && /^https?:\/\//i.test(readyUrl))
+    uses.push(hostOfUrl(readyUrl, 'process readiness URL', file));
+  for (const [name, dependency] of Object.entries(scenario.dependencies)) {
+    for (const [field, address] of Object.entries({
+      listen: dependency.listen,
+      upstream: dependency.upstream,
+    })) {
+      const value = env === undefined ? address : sqlUrl(address, env, `${file}: ${name}`);
+      if (value === undefined || /\$\{/.test(value)) continue;
+      uses.push(hostOfUrl(`tcp://${value}`, `dependency ${name} (${field})`, file));
+    }
   }
   for (const [what, probe] of probes) {
     if (probe === undefined) continue;
@@ -233,6 +254,7 @@ export async function runScenario(
   const targetBase = (options.targetOverride ?? scenario.target.baseUrl).replace(/\/+$/, '');
   let error: ScenarioResult['error'] = null;
   let lanes: LaneSet | undefined;
+  let dependencies: DependencySet | undefined;
   let transport: TransportOptions | undefined;
   try {
     const target = parseTarget(targetBase);
@@ -242,6 +264,9 @@ export async function runScenario(
       targetBase,
       dispatcher: options.client.probeDispatcher(transport),
     };
+    options.probes.sink?.program(sinkDownstream(scenario), (call) =>
+      options.recorder.append({ type: 'downstream', scenario: scenario.name, ...call }),
+    );
     const effects =
       scenario.effects === undefined ? undefined : createEffectProbe(scenario.effects, resources);
     if (!(await options.gate.admit(effects?.source === 'http' ? 2 : 1))) return stoppedResult();
@@ -268,10 +293,12 @@ export async function runScenario(
       recorder: options.recorder,
       scenario: scenario.name,
     });
+    dependencies = await dependenciesFor(loaded, options);
     const runtime = {
       scenario,
       targetBase,
       lanes,
+      dependencies,
       client: options.client,
       recorder: options.recorder,
       effects,
@@ -286,6 +313,17 @@ export async function runScenario(
       gate: options.gate,
       transport,
       flow: new FlowState(),
+      process:
+        scenario.process === undefined
+          ? undefined
+          : createProcessControl({
+              commands: scenario.process,
+              cwd: resolve(dirname(file), scenario.process.cwd ?? '.'),
+              targetBase,
+              dispatcher: resources.dispatcher,
+              recorder: options.recorder,
+              scenario: scenario.name,
+            }),
     };
     await withScenarioHooks(runtime, runtime.flow, async () => {
       if (setupFirst) await probeFirst(runtime.flow.scenario);
@@ -301,6 +339,15 @@ export async function runScenario(
       ? { code: caught.code, message: scrub(caught.message) }
       : { code: 'IDEMPROOF_ERR_INTERNAL', message: scrub(describeError(caught)) };
   } finally {
+    options.probes.sink?.program(undefined);
+    await dependencies?.remove().catch((caught: unknown) => {
+      error ??= {
+        code: 'IDEMPROOF_ERR_TOXIPROXY_API',
+        message: options.recorder.redactor.scrub(
+          `could not heal or remove dependency lanes: ${describeError(caught)}`,
+        ),
+      };
+    });
     if (lanes !== undefined) {
       await lanes.remove().catch((caught: unknown) => {
         error ??= {
@@ -323,6 +370,22 @@ export async function runScenario(
       transport: transport === undefined ? null : summariseTransport(transport),
     });
   }
+}
+
+/** The scenario's dependency proxies, adopted or created; none when it declares none. */
+async function dependenciesFor(
+  loaded: LoadedScenario,
+  options: ScenarioRunOptions,
+): Promise<DependencySet | undefined> {
+  const declared = loaded.scenario.dependencies;
+  if (Object.keys(declared).length === 0) return undefined;
+  return prepareDependencies({
+    api: options.api,
+    prefix: `idemproof_${options.run}_s${options.index}`,
+    dependencies: expandDependencyEnv(declared, process.env, loaded.file),
+    recorder: options.recorder,
+    scenario: loaded.scenario.name,
+  });
 }
 
 /**

@@ -29,5 +29,12 @@ export function plannedAttempts(pattern: PatternSpec, scenario: Scenario): numbe
       return pattern.steps.length;
     case 'cross-tenant':
       return 2 * (pattern.tenants ?? Object.keys(scenario.target.tenants).slice(0, 2)).length + 1;
+    case 'dependency-fault':
+      return pattern.faulted + retryCount(pattern.retries);
+    case 'crash':
+      // A burst of `count` for the in-flight duplicate and between-bursts points, then retries.
+      return 2 * pattern.count + retryCount(pattern.retries);
+    case 'cold-start-replay':
+      return 2 * pattern.count;
   }
 }

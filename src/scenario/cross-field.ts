@@ -64,6 +64,35 @@ export function crossFieldProblems(scenario: Scenario, profileFile?: Profile): P
           problems.push({ path: at('tenants', position), message: `unknown tenant '${tenant}'` });
       }
     }
+    if (pattern.kind === 'dependency-fault' && !(pattern.dependency in scenario.dependencies)) {
+      const declared = Object.keys(scenario.dependencies);
+      problems.push({
+        path: at('dependency'),
+        message: `unknown dependency '${pattern.dependency}'; dependencies has: ${declared.join(', ') || 'none (declare it, e.g. dependencies: {store: {listen: 127.0.0.1:16379, upstream: 127.0.0.1:6379}})'}`,
+      });
+    }
+    if (pattern.kind === 'dependency-fault' && scenario.concurrency > 1) {
+      problems.push({
+        path: ['concurrency'],
+        message:
+          'a dependency fault reaches every request the target serves: dependency-fault patterns need concurrency: 1, so no other pattern runs inside the fault',
+      });
+    }
+    if ((pattern.kind === 'crash' || pattern.kind === 'cold-start-replay') && !scenario.process) {
+      problems.push({
+        path: at('kind'),
+        message: `${pattern.kind} crashes and restarts the target: add process: {kill, start}, e.g. kill: kill -9 $(cat api.pid), start: node server.js & echo $! > api.pid`,
+      });
+    }
+    if (
+      (pattern.kind === 'crash' || pattern.kind === 'cold-start-replay') &&
+      scenario.concurrency > 1
+    ) {
+      problems.push({
+        path: ['concurrency'],
+        message: `${pattern.kind} restarts the whole target, which patterns running at once would see as faults of their own: set concurrency: 1`,
+      });
+    }
     if (pattern.kind === 'out-of-order') {
       if (scenario.state === undefined) {
         problems.push({

@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { SCENARIO_LIMITS } from './limits.js';
 import { profileFieldsSchema } from './profile-schema.js';
 import { hooksSchema } from './schema-flow.js';
+import {
+  coldStartReplayPatternFields,
+  crashPatternFields,
+  dependenciesSchema,
+  dependencyFaultPatternFields,
+  downstreamSchema,
+  processSchema,
+} from './schema-chaos.js';
 import { stepsPatternSchema } from './schema-steps.js';
 import { httpVersionSchema, tlsSchema } from './schema-transport.js';
 import {
@@ -68,6 +76,11 @@ export const sinkProbeSchema = z
       .default('key')
       .describe(
         'The target calls {{sink}}/<key or marker>; calls are counted per last path segment',
+      ),
+    downstream: downstreamSchema
+      .optional()
+      .describe(
+        'The sink as a flaky downstream: what it answers each call of a key, and the forwarded key it dedupes by',
       ),
   })
   .strict();
@@ -277,6 +290,9 @@ export const patternSchema = z.discriminatedUnion('kind', [
       count: z.number().int().min(2).max(100).default(5),
     })
     .strict(),
+  z.object({ ...patternBase, ...dependencyFaultPatternFields }).strict(),
+  z.object({ ...patternBase, ...crashPatternFields }).strict(),
+  z.object({ ...patternBase, ...coldStartReplayPatternFields }).strict(),
   stepsPatternSchema({
     base: patternBase,
     lane: lanesSchema.element.default('clean'),
@@ -379,6 +395,8 @@ export const scenarioSchema = z
       .default('default')
       .describe('default, ietf, stripe, or a profile file relative to this scenario'),
     overrides: profileOverridesSchema.default({}),
+    dependencies: dependenciesSchema,
+    process: processSchema.optional(),
     faults: z
       .object({
         slowMs: durationMs

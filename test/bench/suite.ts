@@ -17,6 +17,11 @@ export const suite: Benchmark = async ({ tiny, log }) => {
     processingMs: DEMO_PROCESSING_MS,
   });
   const reportDir = await mkdtemp(join(tmpdir(), 'idemproof-bench-suite-'));
+  // As `idemproof demo` does: the suite names the demo's store proxy with ${IDEMPROOF_DEMO_STORE_…}.
+  if (stack.store !== undefined) {
+    process.env.IDEMPROOF_DEMO_STORE_LISTEN = stack.store.listen;
+    process.env.IDEMPROOF_DEMO_STORE_UPSTREAM = stack.store.upstream;
+  }
   const samples: {
     run: number;
     totalMs: number;

@@ -83,10 +83,13 @@ function folders(entry: RegistryEntry): string[] {
   return entry.resources.flatMap((resource) => (resource.kind === 'folder' ? [resource.path] : []));
 }
 
+/** The distinct proxy prefixes: the demo's (its store and clean proxies), then each run's. */
 function prefixes(entry: RegistryEntry): string[] {
-  return entry.resources.flatMap((resource) =>
-    resource.kind === 'proxies' ? [resource.prefix] : [],
-  );
+  return [
+    ...new Set(
+      entry.resources.flatMap((resource) => (resource.kind === 'proxies' ? [resource.prefix] : [])),
+    ),
+  ];
 }
 
 async function proxiesNamed(

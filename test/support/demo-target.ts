@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { ToxiproxyApi, type ProxyInfo } from '../../src/nemesis/toxiproxy-api.js';
 import { startDemoTarget, type DemoTarget, type DemoTargetOptions } from '../../src/demo/server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { send, type HttpResult } from './http.js';
@@ -25,6 +27,8 @@ export interface RunningDemo {
       headers?: Record<string, string>;
     },
   ): Promise<HttpResult>;
+  /** With `throughStoreProxy`: the Toxiproxy proxy the target reaches PostgreSQL through. */
+  readonly store?: ProxyInfo;
   /** Payment rows written for a key, read from PostgreSQL directly. */
   paymentsFor(key: string, tenant?: string): Promise<{ id: string }[]>;
   stop(): Promise<void>;
@@ -45,13 +49,30 @@ export function freshKey(label = 'key'): string {
 
 /** Starts the demo target on a fresh database of the shared real PostgreSQL server. */
 export async function startDemo(
-  options: Omit<DemoTargetOptions, 'databaseUrl'> = {},
+  options: Omit<DemoTargetOptions, 'databaseUrl'> & {
+    /** Route the target's PostgreSQL connection through a proxy on the shared Toxiproxy. */
+    readonly throughStoreProxy?: boolean;
+  } = {},
 ): Promise<RunningDemo> {
+  const { throughStoreProxy, ...targetOptions } = options;
   const database = await createTestDatabase(inject('databaseUrl'));
-  const target = await startDemoTarget({ ...options, databaseUrl: database.url });
+  let databaseUrl = database.url;
+  let store: ProxyInfo | undefined;
+  if (throughStoreProxy === true) {
+    const url = new URL(database.url);
+    store = await new ToxiproxyApi(inject('toxiproxyUrl')).createProxy({
+      name: `teststore_${randomBytes(4).toString('hex')}`,
+      upstream: `${url.hostname}:${url.port || '5432'}`,
+    });
+    url.hostname = '127.0.0.1';
+    url.port = String(store.port);
+    databaseUrl = url.toString();
+  }
+  const target = await startDemoTarget({ ...targetOptions, databaseUrl });
   return {
     target,
     database,
+    ...(store === undefined ? {} : { store }),
     pay(key, body, callOptions = {}) {
       const headers: Record<string, string> = { ...callOptions.headers };
       if (key !== undefined) headers['idempotency-key'] = key;
@@ -71,6 +92,8 @@ export async function startDemo(
     },
     async stop() {
       await target.close();
+      if (store !== undefined)
+        await new ToxiproxyApi(inject('toxiproxyUrl')).removeProxy(store.name);
       await database.drop();
     },
   };

@@ -25,9 +25,16 @@ export async function runBuiltInSuite(
     flaw,
     keyTtlMs: DEMO_KEY_TTL_MS,
     processingMs: DEMO_PROCESSING_MS,
+    throughStoreProxy: true,
   });
   const reportDir = await mkdtemp(join(tmpdir(), 'idemproof-reports-'));
   let output = '';
+  // As `idemproof demo` does: scenarios name the store proxy with ${IDEMPROOF_DEMO_STORE_…}.
+  const savedEnv = { ...process.env };
+  if (demo.store !== undefined) {
+    process.env.IDEMPROOF_DEMO_STORE_LISTEN = demo.store.listen;
+    process.env.IDEMPROOF_DEMO_STORE_UPSTREAM = demo.store.upstream;
+  }
   try {
     const outcome = await runSuite({
       paths,
@@ -46,6 +53,7 @@ export async function runBuiltInSuite(
     );
     return { ...outcome, output, failed };
   } finally {
+    process.env = savedEnv;
     await demo.stop();
     await rm(reportDir, { recursive: true, force: true });
   }

@@ -26,6 +26,8 @@ describe('idemproof validate and init, the built CLI', () => {
     expect(code).toBe(0);
     for (const file of [
       'charges.yaml',
+      'dependency-chaos.yaml',
+      'flaky-downstream.yaml',
       'orders.yaml',
       'payments-webhook.yaml',
       'payments.yaml',
@@ -38,7 +40,7 @@ describe('idemproof validate and init, the built CLI', () => {
         ),
       );
     }
-    expect(stdout).toMatch(/^5 files valid$/m);
+    expect(stdout).toMatch(/^7 files valid$/m);
   });
 
   it('writes a starter with init that validate accepts, and refuses to overwrite it', async () => {
@@ -107,6 +109,8 @@ describe('idemproof validate and init, the built CLI', () => {
     expect(results[0]?.profile?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(results.slice(1).map(({ file }) => file.split(/[/\\]/).at(-1))).toEqual([
       'charges.yaml',
+      'dependency-chaos.yaml',
+      'flaky-downstream.yaml',
       'orders.yaml',
       'payments-webhook.yaml',
       'payments.yaml',

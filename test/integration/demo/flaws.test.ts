@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { FLAW_NAMES, type FlawName } from '../../../src/demo/flaws.js';
-import type { DemoTargetOptions } from '../../../src/demo/server.js';
+import { fingerprintOf } from '../../../src/demo/idempotency.js';
+import { parsePaymentRequest } from '../../../src/demo/payments.js';
+import { startDemoTarget, type DemoTargetOptions } from '../../../src/demo/server.js';
+import { startSink } from '../../../src/probe/sink.js';
 import { withoutTransportHeaders } from '../../support/http.js';
 import { freshKey, samplePayment, startDemo, type RunningDemo } from '../../support/demo-target.js';
 
@@ -10,7 +13,9 @@ import { freshKey, samplePayment, startDemo, type RunningDemo } from '../../supp
  * mistake must show) and against the correct target with the same settings (it must not).
  */
 interface FlawProbe {
-  readonly settings: Omit<DemoTargetOptions, 'databaseUrl' | 'flaw'>;
+  readonly settings: Omit<DemoTargetOptions, 'databaseUrl' | 'flaw'> & {
+    readonly throughStoreProxy?: boolean;
+  };
   probe(demo: RunningDemo): Promise<string | undefined>;
 }
 
@@ -165,7 +170,107 @@ const PROBES: Record<FlawName, FlawProbe> = {
       return stillInProgress(demo, key, 'after a request with X-Idempotency-Status: processing');
     },
   },
+  'unforwarded-key': { settings: {}, probe: chargesTwice },
+  'new-key-per-retry': { settings: {}, probe: chargesTwice },
+  'crash-stuck': {
+    // A process that crashed mid-request left this reservation 1 s ago; it may be taken over.
+    settings: { lockTimeoutMs: 200 },
+    async probe(demo) {
+      const key = freshKey();
+      const body = parsePaymentRequest(samplePayment());
+      const request = { tenant: 'public', key, method: 'POST', path: '/payments', body };
+      await demo.database.query(
+        `INSERT INTO idempotency_keys
+           (tenant, key, method, path, fingerprint, state, lock_token, locked_at, expires_at)
+         VALUES ('public', $1, 'POST', '/payments', $2, 'in_progress', 'crashed',
+                 now() - interval '1 second', now() + interval '1 day')`,
+        [key, fingerprintOf(request)],
+      );
+      const retry = await demo.pay(key, samplePayment());
+      return retry.status === 409
+        ? 'a retry after a crashed reservation older than the lock timeout got 409 in progress'
+        : undefined;
+    },
+  },
+  'fail-open': { settings: { throughStoreProxy: true }, probe: failsOpen },
+  'cache-only-dedupe': {
+    settings: {},
+    async probe(demo) {
+      const key = freshKey();
+      await demo.pay(key, samplePayment());
+      // The same target started again on the same database: a cold start.
+      const restarted = await startDemoTarget({
+        databaseUrl: demo.database.url,
+        flaw: demo.target.flaw,
+      });
+      try {
+        await demo.pay(key, samplePayment(), { baseUrl: restarted.url });
+      } finally {
+        await restarted.close();
+      }
+      const effects = (await demo.paymentsFor(key)).length;
+      return effects > 1 ? `a replay after a restart made ${effects} payments` : undefined;
+    },
+  },
 };
+
+/**
+ * A sentence when a payment sent while the store (PostgreSQL, behind its proxy) is down got a
+ * 201 and its webhook was called: the work went ahead without a key record.
+ */
+async function failsOpen(demo: RunningDemo): Promise<string | undefined> {
+  const store = demo.store;
+  if (store === undefined) throw new Error('fail-open needs the store proxy');
+  const toxiproxy = inject('toxiproxyUrl');
+  const setEnabled = async (enabled: boolean): Promise<void> => {
+    const response = await fetch(`${toxiproxy}/proxies/${store.name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled }),
+    });
+    await response.text();
+  };
+  const sink = await startSink();
+  try {
+    const key = freshKey();
+    await setEnabled(false);
+    let status: number;
+    try {
+      status = (
+        await demo.pay(key, { ...samplePayment(), webhook_url: `${sink.url}/${key}` } as never)
+      ).status;
+    } finally {
+      await setEnabled(true);
+    }
+    if (status !== 201) return undefined;
+    for (let waited = 0; waited < 2000 && sink.count(key) === 0; waited += 50) await sleep(50);
+    return sink.count(key) > 0
+      ? 'a payment sent while the store was down got 201 and its webhook was called'
+      : undefined;
+  } finally {
+    await sink.close();
+  }
+}
+
+/**
+ * A sentence when one payment charged its provider more than once: the provider (a sink that
+ * charges and drops the first call, dedupes by Idempotency-Key) counts its charges.
+ */
+async function chargesTwice(demo: RunningDemo): Promise<string | undefined> {
+  const sink = await startSink();
+  try {
+    sink.program({ answers: ['drop', 'ok'], forwardedKey: 'Idempotency-Key' });
+    const key = freshKey();
+    const body = { ...samplePayment(), provider_url: `${sink.url}/${key}` };
+    const answered = await demo.pay(key, body);
+    const charges = sink.count(key);
+    return answered.status === 201 && charges > 1
+      ? `one payment whose first provider call was dropped made ${charges} provider charges`
+      : undefined;
+  } finally {
+    await sink.close();
+  }
+}
 
 /** A sentence when the key still answers 409 a second after `when`, with no payment made. */
 async function stillInProgress(

@@ -125,7 +125,10 @@ describe('interrupting a run', () => {
   let demo: RunningDemo;
   let folder: string;
   beforeAll(async () => {
-    demo = await startDemo({ processingMs: 20 });
+    demo = await startDemo({ processingMs: 20, throughStoreProxy: true });
+    // The suite's dependency-chaos scenario names the demo's store proxy (as `idemproof demo` sets).
+    process.env.IDEMPROOF_DEMO_STORE_LISTEN = demo.store?.listen;
+    process.env.IDEMPROOF_DEMO_STORE_UPSTREAM = demo.store?.upstream;
     folder = await mkdtemp(join(tmpdir(), 'idemproof-interrupt-'));
   });
   afterAll(async () => {

@@ -26,6 +26,7 @@ describe('the built-in suite against the correct demo target', () => {
       'concurrent-burst',
       'cross-tenant',
       'delayed-retries',
+      'dependency-fault',
       'distinct-keys',
       'lost-request',
       'lost-response',

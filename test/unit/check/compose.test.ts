@@ -22,6 +22,9 @@ describe('runChecks', () => {
       'outOfOrderFinalState',
       'distinctKeysDistinctEffects',
       'stepExpectations',
+      'downstreamEffectsPerKey',
+      'forwardedKeyStable',
+      'failClosed',
     ]);
     expect(Object.keys(DEFAULT_CHECKERS)).toEqual(results.map((result) => result.checker));
     for (const result of results) {

@@ -115,7 +115,7 @@ describe('idemproof validate', () => {
     );
     expect(output.lines.join('\n')).not.toMatch(/✗/);
     expect(code).toBe(EXIT_CODES.ok);
-    expect(output.lines.join('\n')).toMatch(/^5 files valid$/m);
+    expect(output.lines.join('\n')).toMatch(/^7 files valid$/m);
     // The template's tenant tokens come from the environment: named, with where they are used.
     expect(output.lines.join('\n')).toMatch(
       /warning: environment variable TOKEN_A is not set \(used at \S*my-api\.yaml:\d+:\d+ at target\.tenants\.tenant-a\.Authorization\)/,

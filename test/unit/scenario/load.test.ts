@@ -232,6 +232,8 @@ export default { ...${JSON.stringify({
     const shipped = loaded.filter(({ file }) => !conformance(file));
     expect(shipped.map(({ scenario }) => scenario.name).sort()).toEqual([
       'demo charges (Stripe-style)',
+      'demo dependency chaos',
+      'demo flaky downstream',
       'demo orders',
       'demo payment webhooks',
       'demo payments',
