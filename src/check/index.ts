@@ -37,3 +37,6 @@ export { tenantIsolation } from './tenant-isolation.js';
 export { outOfOrderFinalState } from './out-of-order.js';
 export { distinctKeysDistinctEffects } from './distinct-keys.js';
 export { stepExpectations } from './expectations.js';
+export { refusalContents } from './refusals.js';
+export { failClosed } from './fail-closed.js';
+export { downstreamEffectsPerKey, forwardedKeyStable } from './downstream.js';

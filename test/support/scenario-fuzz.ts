@@ -21,6 +21,8 @@ export const VALID_SCENARIOS: readonly string[] = [
   'demo/payments-webhook.yaml',
   'demo/payments.yaml',
   'template/my-api.yaml',
+  'demo/dependency-chaos.yaml',
+  'demo/flaky-downstream.yaml',
 ].map((name) => readFileSync(join(PACKAGE_ROOT, 'scenarios', name), 'utf8'));
 
 /** YAML scalars and collections that are wrong, odd or hostile at almost any field. */
