@@ -6,8 +6,20 @@ import { EXIT_CODES, exitCodeForCategory } from './exit-codes.js';
 import { processOutput } from './output.js';
 import { createProgram } from './program.js';
 
+/**
+ * A reader that went away (`idemproof … | head`) must not end a run: what it would have
+ * printed is dropped, and the run goes on to write its reports.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stream.write = () => true;
+  });
+}
+
 /** The only place that decides the process exit code. */
 async function main(argv: string[]): Promise<number> {
+  ignoreClosedPipe(process.stdout);
   cleanUpOnSignals((line) => processOutput.error(line));
   cleanUpOnCrash((line) => processOutput.error(line), EXIT_CODES.internal);
   let exitCode: number = EXIT_CODES.ok;

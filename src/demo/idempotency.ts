@@ -438,7 +438,7 @@ function releaseWhenStoreIsBack(
 }
 
 /** How long one key store query may take before the request is refused with 503. */
-const STORE_DEADLINE_MS = 3000;
+const STORE_DEADLINE_MS = 2000;
 
 /** The key store could not be asked: the database is down, resets or hangs. */
 class StoreUnavailable extends Error {}

@@ -119,6 +119,9 @@ function arrivalsResponse(arrivals: Arrivals, request: IncomingMessage, url: URL
   return jsonResponse(200, { idempotency_key: key, arrivals_ms: times, spread_ms: spread });
 }
 
+/** How long repeats of one database pool error are counted rather than printed. */
+const POOL_ERROR_QUIET_MS = 5000;
+
 /**
  * The demo payments API that ships with idemproof: a correct idempotent implementation by
  * default, or one realistic flaw at a time (see `flaws.ts`).
@@ -135,9 +138,20 @@ export async function startDemoTarget(options: DemoTargetOptions): Promise<DemoT
   const log = options.log ?? (() => undefined);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 20 });
   let shuttingDown = false;
+  // A store outage breaks every idle connection at once: one line per message and 5 s.
+  const poolErrors = new Map<string, { at: number; more: number }>();
   pool.on('error', (error) => {
     // Once closing, idle connections that PostgreSQL terminates are expected, not news.
-    if (!shuttingDown) log(`database pool error: ${error.message}`);
+    if (shuttingDown) return;
+    const seen = poolErrors.get(error.message);
+    const now = Date.now();
+    if (seen !== undefined && now - seen.at < POOL_ERROR_QUIET_MS) {
+      seen.more += 1;
+      return;
+    }
+    const more = seen === undefined || seen.more === 0 ? '' : ` (and ${seen.more} more before)`;
+    poolErrors.set(error.message, { at: now, more: 0 });
+    log(`database pool error: ${error.message}${more}`);
   });
   try {
     await migrate(pool);

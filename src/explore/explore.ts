@@ -4,6 +4,12 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import type { CheckResult } from '../check/types.js';
 import { AttemptClient } from '../client/send.js';
+import {
+  expandDependencyEnv,
+  prepareDependencies,
+  type DependencySet,
+} from '../nemesis/dependencies.js';
+import { FlowState } from '../run/hooks.js';
 import { IdemproofError, describeError } from '../errors.js';
 import type { HistoryEvent } from '../history/events.js';
 import { HistoryRecorder } from '../history/recorder.js';
@@ -163,6 +169,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     },
   );
   let lanes: LaneSet | undefined;
+  let dependencies: DependencySet | undefined;
   try {
     options.err(`idemproof: ${describeLimits(options.limits ?? {})}`);
     if (scenario.effects === undefined)
@@ -199,6 +206,17 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       scenario: scenario.name,
     });
     const activeLanes = lanes;
+    // The scenario's dependencies, healthy (explore draws lane faults only): their addresses
+    // fill {{dependency.NAME}}. A downstream played by the sink needs `idemproof run`.
+    dependencies = await prepareDependencies({
+      api: new ToxiproxyApi(toxiproxy.url),
+      prefix: `idemproof_${explorationId}_x`,
+      dependencies: expandDependencyEnv(scenario.dependencies, process.env, loaded.file),
+      recorder: laneRecorder,
+      scenario: scenario.name,
+    });
+    const flow = new FlowState();
+    Object.assign(flow.scenario, dependencies.variables);
 
     const runOnce = async (schedule: Schedule): Promise<RunVerdict> => {
       const run = randomBytes(4).toString('hex');
@@ -218,6 +236,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
           keylessEffects: undefined,
           state: undefined,
           sinkUrl: '',
+          flow,
           run,
           onAttempt: () => undefined,
           gate,
@@ -339,6 +358,11 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     };
   } finally {
     release();
+    await dependencies
+      ?.remove()
+      .catch((error: unknown) =>
+        options.err(`idemproof: could not remove dependency lanes: ${describeError(error)}`),
+      );
     await lanes
       ?.remove()
       .catch((error: unknown) =>

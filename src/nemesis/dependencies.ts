@@ -2,7 +2,7 @@ import { withDeadline } from '../client/deadline.js';
 import { IdemproofError, describeError } from '../errors.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import { registerCleanup } from '../provision/cleanup.js';
-import type { Dependency, DependencyFault } from '../scenario/schema-chaos.js';
+import { SINK_UPSTREAM, type Dependency, type DependencyFault } from '../scenario/schema-chaos.js';
 import type { ProxyInfo, Toxic, ToxiproxyApi } from './toxiproxy-api.js';
 
 /**
@@ -32,6 +32,8 @@ export interface HeldFault {
 export interface DependencySet {
   /** The names of the declared dependencies. */
   readonly names: readonly string[];
+  /** The template variables of the dependencies: `dependency.NAME` → the listen host:port. */
+  readonly variables: Readonly<Record<string, string>>;
   /** The proxy of a dependency and whether it was adopted. */
   proxyOf(name: string): { readonly proxy: string; readonly adopted: boolean };
   /** Puts a fault in place and records a `dependency-fault` event. */
@@ -153,6 +155,8 @@ export async function prepareDependencies(options: {
   readonly dependencies: Readonly<Record<string, Dependency>>;
   readonly recorder: HistoryRecorder;
   readonly scenario: string;
+  /** The sink's host:port, for dependencies whose upstream is `sink`. */
+  readonly sinkAddress?: string | undefined;
 }): Promise<DependencySet> {
   const { api, prefix, recorder, scenario } = options;
   const proxies = new Map<string, { proxy: string; adopted: boolean; dependency: Dependency }>();
@@ -212,8 +216,12 @@ export async function prepareDependencies(options: {
 
   try {
     const existing = Object.keys(options.dependencies).length > 0 ? await api.listProxies() : [];
-    for (const [name, dependency] of Object.entries(options.dependencies)) {
-      const found = existing.find((proxy) => sameAddress(proxy.listen, dependency.listen));
+    for (const [name, declared] of Object.entries(options.dependencies)) {
+      const dependency = withSinkUpstream(declared, name, scenario, options.sinkAddress);
+      // Port 0 asks Toxiproxy for a fresh port: there is nothing to adopt.
+      const found = /:0$/.test(dependency.listen)
+        ? undefined
+        : existing.find((proxy) => sameAddress(proxy.listen, dependency.listen));
       if (found !== undefined) {
         adoptOrRefuse(found, name, dependency, scenario);
         proxies.set(name, { proxy: found.name, adopted: true, dependency });
@@ -221,12 +229,13 @@ export async function prepareDependencies(options: {
       }
       const proxyName = `${prefix}_dep_${name.replace(/-/g, '_')}`;
       created.push(proxyName);
+      let listen: string;
       try {
-        await api.createProxy({
+        ({ listen } = await api.createProxy({
           name: proxyName,
           upstream: dependency.upstream,
           listen: dependency.listen,
-        });
+        }));
       } catch (error) {
         throw new IdemproofError(
           'IDEMPROOF_ERR_SCENARIO',
@@ -234,7 +243,11 @@ export async function prepareDependencies(options: {
           { cause: error },
         );
       }
-      proxies.set(name, { proxy: proxyName, adopted: false, dependency });
+      proxies.set(name, {
+        proxy: proxyName,
+        adopted: false,
+        dependency: { ...dependency, listen },
+      });
     }
   } catch (error) {
     await remove().catch(() => undefined);
@@ -250,6 +263,9 @@ export async function prepareDependencies(options: {
 
   return {
     names: [...proxies.keys()],
+    variables: Object.fromEntries(
+      [...proxies].map(([name, entry]) => [`dependency.${name}`, entry.dependency.listen]),
+    ),
     proxyOf: (name) => {
       const { proxy, adopted } = entryOf(name);
       return { proxy, adopted };
@@ -276,6 +292,23 @@ export async function prepareDependencies(options: {
     healAll,
     remove,
   };
+}
+
+/** A dependency whose upstream is `sink` relays to the run's sink. */
+function withSinkUpstream(
+  dependency: Dependency,
+  name: string,
+  scenario: string,
+  sinkAddress: string | undefined,
+): Dependency {
+  if (dependency.upstream !== SINK_UPSTREAM) return dependency;
+  if (sinkAddress === undefined) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_SCENARIO',
+      `scenario '${scenario}': dependency '${name}' relays to idemproof's sink, which only 'idemproof run' starts (explore has none)`,
+    );
+  }
+  return { ...dependency, upstream: sinkAddress };
 }
 
 function adoptOrRefuse(found: ProxyInfo, name: string, dependency: Dependency, scenario: string) {

@@ -1,4 +1,5 @@
 import { capturedNames } from '../scenario/schema-flow.js';
+import { dependencyVariables } from '../scenario/templates.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { PatternPlan, SendStep, Step } from './schedule.js';
 
@@ -43,11 +44,16 @@ export function withFlowSteps(plan: PatternPlan, scenario: Scenario): PatternPla
   return { ...plan, steps };
 }
 
-/** {{name}} → "{{name}}" for every value a hook captures: the planner leaves them in place. */
+/**
+ * {{name}} → "{{name}}" for every value a hook captures and every dependency address: they are
+ * known only once the plan runs, so the planner leaves them in place.
+ */
 export function capturePlaceholders(scenario: Scenario): Record<string, string> {
   const { setup, perKey } = scenario.hooks;
   return Object.fromEntries(
-    [...capturedNames(setup), ...capturedNames(perKey.setup)].map((name) => [name, `{{${name}}}`]),
+    [...dependencyVariables(scenario), ...capturedNames(setup), ...capturedNames(perKey.setup)].map(
+      (name) => [name, `{{${name}}}`],
+    ),
   );
 }
 

@@ -224,8 +224,9 @@ function withCaptures(
   operation: Operation,
   vars: TemplateVars,
 ): Operation {
-  if (runtime.scenario.hooks.setup.length + runtime.scenario.hooks.perKey.setup.length === 0)
-    return operation;
+  const { hooks, dependencies } = runtime.scenario;
+  const late = hooks.setup.length + hooks.perKey.setup.length + Object.keys(dependencies).length;
+  if (late === 0) return operation;
   return {
     ...operation,
     payload: fillStrings(operation.payload, vars),

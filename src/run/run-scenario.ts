@@ -1,3 +1,4 @@
+import { SINK_UPSTREAM } from '../scenario/schema-chaos.js';
 import { groupDefects } from '../check/defects.js';
 import { runChecks } from '../check/index.js';
 import { mergeValidity, type CheckResult, type Validity } from '../check/types.js';
@@ -98,10 +99,10 @@ export function scenarioHosts(
   if (readyUrl !== undefined && /^https?:\/\//i.test(readyUrl))
     uses.push(hostOfUrl(readyUrl, 'process readiness URL', file));
   for (const [name, dependency] of Object.entries(scenario.dependencies)) {
-    for (const [field, address] of Object.entries({
-      listen: dependency.listen,
-      upstream: dependency.upstream,
-    })) {
+    const addresses = { listen: dependency.listen, upstream: dependency.upstream };
+    for (const [field, address] of Object.entries(addresses)) {
+      // The sink is idemproof's own, on loopback.
+      if (field === 'upstream' && address === SINK_UPSTREAM) continue;
       const value = env === undefined ? address : sqlUrl(address, env, `${file}: ${name}`);
       if (value === undefined || /\$\{/.test(value)) continue;
       uses.push(hostOfUrl(`tcp://${value}`, `dependency ${name} (${field})`, file));
@@ -271,6 +272,10 @@ export async function runScenario(
       scenario.effects === undefined ? undefined : createEffectProbe(scenario.effects, resources);
     if (!(await options.gate.admit(effects?.source === 'http' ? 2 : 1))) return stoppedResult();
     await preflight(options.client, targetBase, transport);
+    // Before the first probe reading: templates may name a dependency's address.
+    dependencies = await dependenciesFor(loaded, options);
+    const flow = new FlowState();
+    Object.assign(flow.scenario, dependencies?.variables);
     const probeFirst = async (captured: Readonly<Record<string, string>>): Promise<void> => {
       await effects?.count({ ...preflightVars(options.run), ...captured }, []).catch((cause) => {
         throw new IdemproofError(
@@ -282,7 +287,7 @@ export async function runScenario(
     };
     // A probe may name what setup hooks capture (a token, say): it is tried after them.
     const setupFirst = scenario.hooks.setup.length > 0;
-    if (!setupFirst) await probeFirst({});
+    if (!setupFirst) await probeFirst(flow.scenario);
     lanes = await createLanes({
       api: options.api,
       prefix: `idemproof_${options.run}_s${options.index}`,
@@ -293,7 +298,6 @@ export async function runScenario(
       recorder: options.recorder,
       scenario: scenario.name,
     });
-    dependencies = await dependenciesFor(loaded, options);
     const runtime = {
       scenario,
       targetBase,
@@ -312,7 +316,7 @@ export async function runScenario(
       onAttempt: options.onAttempt,
       gate: options.gate,
       transport,
-      flow: new FlowState(),
+      flow,
       process:
         scenario.process === undefined
           ? undefined
@@ -385,6 +389,8 @@ async function dependenciesFor(
     dependencies: expandDependencyEnv(declared, process.env, loaded.file),
     recorder: options.recorder,
     scenario: loaded.scenario.name,
+    sinkAddress:
+      options.probes.sink === undefined ? undefined : new URL(options.probes.sink.url).host,
   });
 }
 

@@ -1,3 +1,4 @@
+import { SINK_UPSTREAM } from '../scenario/schema-chaos.js';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -226,7 +227,10 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
       loaded.some(
         ({ scenario }) =>
           (scenario.effects !== undefined && 'sink' in scenario.effects) ||
-          (scenario.keylessEffects !== undefined && 'sink' in scenario.keylessEffects),
+          (scenario.keylessEffects !== undefined && 'sink' in scenario.keylessEffects) ||
+          Object.values(scenario.dependencies).some(
+            (dependency) => dependency.upstream === SINK_UPSTREAM,
+          ),
       )
     ) {
       sink = await startSink();

@@ -13,19 +13,31 @@ import { countedRetries } from './schema-request.js';
 
 const durationMs = z.number().int().min(0).max(3_600_000);
 
-/** "host:port", e.g. 127.0.0.1:16379. */
-const hostPort = z
+/** "host:port", e.g. 127.0.0.1:16379, or ${NAME}. */
+const HOST_PORT = /^((\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}|\$\{[A-Za-z_][A-Za-z0-9_]*\})$/;
+
+const hostPort = z.string().regex(HOST_PORT, {
+  message: 'expected host:port, e.g. 127.0.0.1:16379, or ${NAME} (an environment variable)',
+});
+
+/** The word that names idemproof's own sink as a dependency's upstream. */
+export const SINK_UPSTREAM = 'sink';
+
+const upstreamAddress = z
   .string()
-  .regex(/^((\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}|\$\{[A-Za-z_][A-Za-z0-9_]*\})$/, {
-    message: 'expected host:port, e.g. 127.0.0.1:16379, or ${NAME} (an environment variable)',
+  .refine((value) => value === SINK_UPSTREAM || HOST_PORT.test(value), {
+    message:
+      "expected host:port, e.g. 127.0.0.1:6379, ${NAME} (an environment variable) or sink (idemproof's sink as the downstream)",
   });
 
 export const dependencySchema = z
   .object({
     listen: hostPort.describe(
-      'Where the proxy listens: point the service at this address instead of the dependency, e.g. 127.0.0.1:16379',
+      'Where the proxy listens: point the service at this address instead of the dependency, e.g. 127.0.0.1:16379; port 0 lets Toxiproxy pick one, which templates name as {{dependency.NAME}}',
     ),
-    upstream: hostPort.describe('The dependency itself, e.g. 127.0.0.1:6379'),
+    upstream: upstreamAddress.describe(
+      "The dependency itself, e.g. 127.0.0.1:6379, or `sink`: idemproof's own sink, played as the target's downstream (see effects.sink.downstream)",
+    ),
     description: z.string().optional().describe('What it is, shown in reports'),
   })
   .strict();
@@ -34,7 +46,7 @@ export const dependenciesSchema = z
   .record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/), dependencySchema)
   .default({})
   .describe(
-    "The target's dependencies (database, cache, downstream API), each reached through a Toxiproxy proxy idemproof creates at `listen` for the run: name → {listen, upstream}",
+    "The target's dependencies (database, cache, downstream API), each reached through a Toxiproxy proxy idemproof creates at `listen` for the run: name → {listen, upstream}. Templates name a dependency's listen address (host:port) as {{dependency.NAME}}",
   );
 
 export type Dependency = z.output<typeof dependencySchema>;

@@ -16,8 +16,16 @@ export const TEMPLATE_VARIABLES = [
 
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
-/** {{name}}, spaces allowed inside the braces (names captured by hooks may hold digits and _). */
-export const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
+/**
+ * {{name}}, spaces allowed inside the braces (names captured by hooks may hold digits and _),
+ * and {{dependency.NAME}}: a declared dependency's listen address.
+ */
+export const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[a-z][a-z0-9-]*)?)\s*\}\}/g;
+
+/** The variables of a scenario's dependencies: `dependency.store` → its listen host:port. */
+export function dependencyVariables(scenario: Pick<Scenario, 'dependencies'>): string[] {
+  return Object.keys(scenario.dependencies).map((name) => `dependency.${name}`);
+}
 
 /** The variables a scenario-wide hook (setup, reset, teardown) may name: no key exists yet. */
 const SCENARIO_HOOK_VARIABLES: readonly string[] = ['run', 'sink'];
@@ -45,7 +53,12 @@ export function templateProblems(scenario: Scenario): Problem[] {
   const problems: Problem[] = [];
   const { setup, perKey } = scenario.hooks;
   // Per-key templates may name what scenario setup and per-key setup capture.
-  const known = [...TEMPLATE_VARIABLES, ...capturedNames(setup), ...capturedNames(perKey.setup)];
+  const known = [
+    ...TEMPLATE_VARIABLES,
+    ...dependencyVariables(scenario),
+    ...capturedNames(setup),
+    ...capturedNames(perKey.setup),
+  ];
   const request = requestTemplates(scenario);
   for (const [path, text] of [...templatedStrings(scenario), ...request.strings]) {
     problems.push(...variableProblems(text, path, known));
@@ -73,7 +86,7 @@ export function templateProblems(scenario: Scenario): Problem[] {
 function hookProblems(scenario: Scenario): Problem[] {
   const { setup, reset, perKey, teardown } = scenario.hooks;
   const problems: Problem[] = [];
-  const scenarioWide = capturedNames(setup);
+  const scenarioWide = [...dependencyVariables(scenario), ...capturedNames(setup)];
   const lists: [string[], HookStep[], string[]][] = [
     [['hooks', 'setup'], setup, [...SCENARIO_HOOK_VARIABLES]],
     [['hooks', 'reset'], reset, [...SCENARIO_HOOK_VARIABLES, ...scenarioWide]],
@@ -158,6 +171,8 @@ function variableProblems(text: string, path: Path, known: readonly string[]): P
 function unknownHint(name: string): string {
   if ((TEMPLATE_VARIABLES as readonly string[]).includes(name))
     return ' (a scenario-wide hook runs before any key exists)';
+  if (name.startsWith('dependency.'))
+    return ` (declare it: dependencies: {${name.slice('dependency.'.length)}: {listen: …, upstream: …}})`;
   return ' (no earlier hook step captures it: add capture: {' + name + ': $.…} to a setup step)';
 }
 

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli, type CliResult } from '../../support/cli.js';
+import { BIN, runCli, type CliResult } from '../../support/cli.js';
 import { startDemo, type RunningDemo } from '../../support/demo-target.js';
 
 function cli(args: string[]): Promise<CliResult> {
@@ -37,18 +38,19 @@ describe('idemproof run', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
+  /** `run payments.yaml` against the correct demo, reports into `reports`. */
+  const runCorrect = (reports: string): string[] => [
+    'run',
+    join(folder, 'payments.yaml'),
+    '--target',
+    correct.target.url,
+    '--report-dir',
+    reports,
+  ];
+
   it('exits 0 when every check holds, and writes all four reports', async () => {
     const reports = join(folder, 'reports-ok');
-    const result = await cli([
-      'run',
-      join(folder, 'payments.yaml'),
-      '--target',
-      correct.target.url,
-      '--report-dir',
-      reports,
-      '--seed',
-      '5',
-    ]);
+    const result = await cli([...runCorrect(reports), '--seed', '5']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('PASS');
     const [runId] = await readdir(reports);
@@ -64,6 +66,23 @@ describe('idemproof run', () => {
       .split('\n');
     expect(lines.length).toBeGreaterThan(10);
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ index: 0 });
+  });
+
+  it('runs to the end and writes its reports when the reader of its output goes away (| head)', async () => {
+    const reports = join(folder, 'reports-pipe');
+    const child = spawn(process.execPath, [BIN, ...runCorrect(reports)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    // The reader closes its end at once: every line the run prints meets a closed pipe.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).not.toContain('internal error');
+    expect(code, stderr).toBe(0);
+    const [runId] = await readdir(reports);
+    expect((await readdir(join(reports, runId ?? ''))).sort()).toContain('results.json');
   });
 
   it('exits 1 on a violation, naming the check in the terminal summary', async () => {

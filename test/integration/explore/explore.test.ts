@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FlawName } from '../../../src/demo/flaws.js';
 import { explore, type ExploreResult } from '../../../src/explore/explore.js';
 import type { Schedule } from '../../../src/explore/schedule.js';
+import { ToxiproxyApi } from '../../../src/nemesis/toxiproxy-api.js';
 import { BIN, runCli } from '../../support/cli.js';
 import { startDemo } from '../../support/demo-target.js';
 
@@ -212,6 +215,52 @@ describe('property-based exploration against the demo target', () => {
       expect(performance.now() - started).toBeLessThan(20_000);
     } finally {
       await demo.stop();
+    }
+  });
+
+  it('reaches a dependency through its lane: {{dependency.NAME}} is filled, the proxy removed after', async () => {
+    const calls: string[] = [];
+    const hooks = createServer((request, response) => {
+      calls.push(request.url ?? '');
+      request.resume();
+      request.on('end', () => response.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    const { port } = hooks.address() as AddressInfo;
+    const file = join(folder, 'with-dependency.yaml');
+    await writeFile(
+      file,
+      SCENARIO.replace(
+        "customer: 'cus_{{marker}}'",
+        "customer: 'cus_{{marker}}', webhook_url: 'http://{{dependency.hooks}}/{{key}}'",
+      ).replace(
+        'patterns:',
+        `dependencies: { hooks: { listen: '127.0.0.1:0', upstream: '127.0.0.1:${port}' } }\npatterns:`,
+      ),
+    );
+    const demo = await startDemo({ flaw: 'none', processingMs: 20 });
+    try {
+      const result = await explore({
+        scenario: file,
+        target: demo.target.url,
+        toxiproxyUrl: inject('toxiproxyUrl'),
+        runs: 3,
+        seed: 5,
+        timeBudgetMs: 60_000,
+        reportDir: join(folder, 'reports'),
+        out: () => undefined,
+        err: () => undefined,
+        interactive: false,
+      });
+      expect(result.counterexample).toBeNull();
+      // The demo called its webhook at the lane's address, once per key that succeeded.
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.every((url) => /^\/[\w-]+$/.test(url))).toBe(true);
+      const proxies = await new ToxiproxyApi(inject('toxiproxyUrl')).listProxies();
+      expect(proxies.filter((proxy) => proxy.name.endsWith('_x_dep_hooks'))).toEqual([]);
+    } finally {
+      await demo.stop();
+      await new Promise((resolve) => hooks.close(resolve));
     }
   });
 });

@@ -81,13 +81,14 @@ async function run(stack: Stack, folder: string, yaml: string) {
   }
 }
 
-/** The built-in scenario with only the patterns of the given fault kinds. */
-async function builtIn(kinds?: readonly string[]): Promise<string> {
+/** The built-in scenario with only the patterns of the given fault kinds on one dependency. */
+async function builtIn(kinds?: readonly string[], dependency = 'store'): Promise<string> {
   const text = await readFile(join(DEMO_SUITE, 'dependency-chaos.yaml'), 'utf8');
   if (kinds === undefined) return text;
   const [head, patterns = ''] = text.split(/^patterns:\n/m);
   const kept = patterns
     .split(/(?=^ {2}- kind:)/m)
+    .filter((block) => block.includes(`dependency: ${dependency}\n`))
     .filter((block) => kinds.some((kind) => block.includes(`fault: { kind: ${kind}`)));
   return `${head}patterns:\n${kept.join('')}`;
 }
@@ -133,9 +134,10 @@ describe('dependency faults against the demo target', () => {
       expect(
         scenario?.checks.filter((check) => check.valid !== true).map((check) => check.checker),
       ).toEqual([]);
-      expect(scenario?.checks.find((check) => check.checker === 'failClosed')?.checked).toBe(2);
+      // Judged: the store down, the store hanging, the payment provider down.
+      expect(scenario?.checks.find((check) => check.checker === 'failClosed')?.checked).toBe(3);
       expect(dependencyEvents(history)).toEqual(
-        ['down', 'reset', 'timeout', 'latency', 'bandwidth', 'cut'].flatMap((kind) => [
+        ['down', 'reset', 'timeout', 'latency', 'bandwidth', 'cut', 'down'].flatMap((kind) => [
           `dependency-fault ${kind}`,
           `dependency-heal ${kind}`,
         ]),
@@ -147,6 +149,34 @@ describe('dependency faults against the demo target', () => {
           : [],
       );
       expect(answers.map((ok) => ok?.type === 'ok' && ok.response.status)).toEqual([503, 201, 201]);
+      expect(await leftovers(result.proxyPrefix, stack.store)).toEqual({
+        ofRun: [],
+        adopted: { enabled: true, toxics: [] },
+      });
+    });
+
+    it('reaches the payment provider (the sink) through a lane on a port Toxiproxy picks', async () => {
+      const { result, history } = await run(stack, folder, await builtIn(['down'], 'provider'));
+      const scenario = result.scenarios[0];
+      expect(scenario?.error).toBeNull();
+      expect(scenario?.valid).toBe(true);
+      const fault = history.find((event) => event.type === 'dependency-fault');
+      // "… on provider (127.0.0.1:<picked> → <the sink's address>)"
+      expect(fault?.type === 'dependency-fault' && fault.detail).toMatch(
+        /^down \(connections closed and refused\) on provider \(127\.0\.0\.1:(\d+) → 127\.0\.0\.1:\d+\)$/,
+      );
+      const picked = /on provider \(127\.0\.0\.1:(\d+)/.exec(
+        fault?.type === 'dependency-fault' ? fault.detail : '',
+      )?.[1];
+      expect(Number(picked)).toBeGreaterThan(0);
+      // The demo was sent the lane's address, and its charges went through it.
+      const sent = history.find((event) => event.type === 'invoke');
+      expect(sent?.type === 'invoke' && sent.request.body).toContain(`127.0.0.1:${picked}/charge-`);
+      const answers = history.flatMap((event) =>
+        event.type === 'ok' && event.scenario === scenario?.name ? [event.response.status] : [],
+      );
+      // While the provider was down: 502 (nothing charged); after it, 201 and a replay.
+      expect(answers).toEqual([502, 201, 201]);
       expect(await leftovers(result.proxyPrefix, stack.store)).toEqual({
         ofRun: [],
         adopted: { enabled: true, toxics: [] },
@@ -204,7 +234,7 @@ describe('dependency faults against the demo target', () => {
 
     it('heals the fault when the run is stopped while it is held (Ctrl-C)', async () => {
       const running = run(stack, folder, await builtIn(['timeout']));
-      // The demo waits 3 s for its hanging store: time to see the toxic and stop the run.
+      // The demo waits 2 s for its hanging store: time to see the toxic and stop the run.
       let held = false;
       for (let waited = 0; waited < 20_000 && !held; waited += 20) {
         const proxies = await api().listProxies();

@@ -3,6 +3,7 @@ import { planScenario } from '../../../src/plan/plan.js';
 import type { PatternPlan } from '../../../src/plan/schedule.js';
 import { assertScenarioHosts } from '../../../src/run/run-scenario.js';
 import { crossFieldProblems } from '../../../src/scenario/cross-field.js';
+import { templateProblems } from '../../../src/scenario/templates.js';
 import { PROFILES } from '../../../src/scenario/profile.js';
 import { scenarioSchema, type ScenarioInput } from '../../../src/scenario/schema.js';
 
@@ -124,5 +125,53 @@ describe('dependency-fault plans', () => {
     expect(() =>
       assertScenarioHosts(loaded('10.0.0.5:6379') as never, undefined, ['10.0.0.5']),
     ).not.toThrow();
+  });
+
+  it('accept `sink` as an upstream (idemproof plays the downstream), on loopback by construction', () => {
+    const loaded = scenarioSchema.parse({
+      name: 'x',
+      target: { baseUrl: 'http://127.0.0.1:1', path: '/p' },
+      payload: { template: {} },
+      dependencies: { provider: { listen: '127.0.0.1:0', upstream: 'sink' } },
+      patterns: [{ kind: 'sequential-duplicates' }],
+    });
+    expect(loaded.dependencies.provider?.upstream).toBe('sink');
+    expect(() =>
+      assertScenarioHosts({ file: 'x.yaml', scenario: loaded }, undefined, []),
+    ).not.toThrow();
+    const refused = scenarioSchema.safeParse({
+      ...loaded,
+      dependencies: { provider: { listen: '127.0.0.1:0', upstream: 'sinks' } },
+    });
+    expect(refused.success).toBe(false);
+    expect(JSON.stringify(refused.error?.issues)).toContain('or sink');
+  });
+
+  it("name a dependency's listen address in templates as {{dependency.NAME}}, left for the run to fill", () => {
+    const input = scenarioSchema.parse({
+      name: 'x',
+      target: {
+        baseUrl: 'http://127.0.0.1:1',
+        path: '/p',
+        headers: { 'X-Via': '{{dependency.provider}}' },
+      },
+      payload: { template: { provider_url: 'http://{{ dependency.provider }}/{{key}}' } },
+      dependencies: { provider: { listen: '127.0.0.1:0', upstream: 'sink' } },
+      patterns: [{ kind: 'sequential-duplicates', count: 2 }],
+    });
+    expect(templateProblems(input)).toEqual([]);
+    const [plan] = planScenario(input, PROFILES.default, { seed: 1, run: 'r' });
+    expect(plan?.operations[0]?.payload).toEqual({
+      provider_url: `http://{{dependency.provider}}/${plan?.operations[0]?.key}`,
+    });
+    const unknown = templateProblems({
+      ...input,
+      payload: { ...input.payload, template: { url: '{{dependency.cache}}' } },
+    });
+    expect(unknown.map((problem) => problem.message)).toEqual([
+      expect.stringMatching(
+        /^unknown template variable \{\{dependency\.cache\}\} \(declare it: dependencies: \{cache: /,
+      ),
+    ]);
   });
 });

@@ -2,11 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { failClosed } from '../../../src/check/fail-closed.js';
 import type { DependencyEvent } from '../../../src/history/events.js';
 import { indexHistory } from '../../../src/report/history-index.js';
-import { lanePalette } from '../../../src/report/html-lanes.js';
-import { renderViolation } from '../../../src/report/html-violation.js';
-import type { ScenarioResult } from '../../../src/run/result.js';
 import { PROFILES } from '../../../src/scenario/profile.js';
 import { HistoryBuilder, payment } from '../check/history-builder.js';
+import { firstViolationMarkup } from './violation-markup.js';
 
 /** The HTML report shades dependency fault windows and lists the fault an attempt was sent in. */
 function dependency(h: HistoryBuilder, type: DependencyEvent['type']): void {
@@ -32,22 +30,8 @@ describe('dependency faults in the HTML report', () => {
     h.send({ ...at, label: 'retry 1 (store healed)' }, { status: 201, body: payment('pay_2') });
     h.effects(2);
     const result = failClosed(h.history(), { profile: PROFILES.default });
-    const anomaly = result.anomalies[0];
-    if (anomaly === undefined) throw new Error('expected an anomaly');
-    const index = indexHistory(h.history());
-    expect(index.scenario('payments').dependencyWindows).toHaveLength(1);
-    const html = renderViolation(
-      {
-        id: 'v1',
-        scenario: { name: 'payments' } as ScenarioResult,
-        checker: result.checker,
-        anomaly,
-        status: 'fail',
-        detailed: true,
-      },
-      index,
-      lanePalette(['clean']),
-    ).markup;
+    expect(indexHistory(h.history()).scenario('payments').dependencyWindows).toHaveLength(1);
+    const html = firstViolationMarkup(h.history(), result);
     expect(html).toContain('<h4>Dependency faults</h4>');
     // (The report escapes the colons of interpolated text as &#58;.)
     expect(html).toMatch(

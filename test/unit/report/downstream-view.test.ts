@@ -2,11 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { downstreamEffectsPerKey } from '../../../src/check/downstream.js';
 import type { DownstreamEvent } from '../../../src/history/events.js';
 import { indexHistory } from '../../../src/report/history-index.js';
-import { lanePalette } from '../../../src/report/html-lanes.js';
-import { renderViolation } from '../../../src/report/html-violation.js';
-import type { ScenarioResult } from '../../../src/run/result.js';
 import { PROFILES } from '../../../src/scenario/profile.js';
 import { HistoryBuilder, payment } from '../check/history-builder.js';
+import { firstViolationMarkup } from './violation-markup.js';
 
 /** The HTML report shows a key's calls to the downstream, and links those of an anomaly. */
 function downstreamCall(h: HistoryBuilder, call: number, forwardedKey: string): DownstreamEvent {
@@ -34,22 +32,8 @@ describe('downstream calls in the HTML report', () => {
     downstreamCall(h, 2, 'pay-b');
     h.ok(invoke, { status: 201, body: payment('pay_1') });
     const result = downstreamEffectsPerKey(h.history(), { profile: PROFILES.default });
-    const anomaly = result.anomalies[0];
-    if (anomaly === undefined) throw new Error('expected an anomaly');
-    const index = indexHistory(h.history());
-    expect(index.scenario('payments').probesByKey.get('k-1')).toHaveLength(2);
-    const html = renderViolation(
-      {
-        id: 'v1',
-        scenario: { name: 'payments' } as ScenarioResult,
-        checker: result.checker,
-        anomaly,
-        status: 'fail',
-        detailed: true,
-      },
-      index,
-      lanePalette(['clean']),
-    ).markup;
+    expect(indexHistory(h.history()).scenario('payments').probesByKey.get('k-1')).toHaveLength(2);
+    const html = firstViolationMarkup(h.history(), result);
     expect(html).toContain('<h4>Downstream calls (2)</h4>');
     expect(html).toContain('call 1 for <code>k-1</code>');
     expect(html).toContain('Idempotency-Key <code>pay-b</code>: answered ok, processed');

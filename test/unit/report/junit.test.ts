@@ -15,6 +15,27 @@ import {
 } from './fixture.js';
 import { children, elements, parseXml, textOf, type ParsedElement } from './xml-parse.js';
 
+type Anomaly = RunResult['scenarios'][number]['checks'][number]['anomalies'][number];
+
+/** The fixture's run with the anomalies of its failing scenario's first check replaced. */
+function withFirstCheckAnomalies(anomalies: (first: Anomaly) => Anomaly[]): RunResult {
+  const { result } = buildFixture();
+  const failing = result.scenarios[1];
+  const check = failing?.checks[0];
+  const first = check?.anomalies[0];
+  if (failing === undefined || check === undefined || first === undefined)
+    throw new Error('fixture changed');
+  return {
+    ...result,
+    scenarios: [
+      {
+        ...failing,
+        checks: [{ ...check, anomalies: anomalies(first) }, ...failing.checks.slice(1)],
+      },
+    ],
+  };
+}
+
 describe('junit.xml', () => {
   let test: TestContext;
   let xml: string;
@@ -95,30 +116,10 @@ describe('junit.xml', () => {
   });
 
   it('groups the violations of one defect into one failing testcase that counts them', () => {
-    const { result } = buildFixture();
-    const failing = result.scenarios[1];
-    const check = failing?.checks[0];
-    const first = check?.anomalies[0];
-    if (failing === undefined || check === undefined || first === undefined)
-      throw new Error('fixture changed');
-    const many: RunResult = {
-      ...result,
-      scenarios: [
-        {
-          ...failing,
-          checks: [
-            {
-              ...check,
-              anomalies: [
-                ...Array.from({ length: 3 }, (_, i) => ({ ...first, key: `k-${i}` })),
-                { ...first, kind: 'missing-effect' },
-              ],
-            },
-            ...failing.checks.slice(1),
-          ],
-        },
-      ],
-    };
+    const many = withFirstCheckAnomalies((first) => [
+      ...Array.from({ length: 3 }, (_, i) => ({ ...first, key: `k-${i}` })),
+      { ...first, kind: 'missing-effect' },
+    ]);
     const parsed = parseXml(junitXml(many, '/tmp/reports/run'));
     const failures = elements(parsed, 'testcase').filter(
       (one) => children(one, 'failure').length > 0,
@@ -136,32 +137,13 @@ describe('junit.xml', () => {
   });
 
   it('makes one failing testcase for a defect that shows in several checks, naming its symptoms', () => {
-    const { result } = buildFixture();
-    const failing = result.scenarios[1];
-    const [check, replayCheck] = failing?.checks ?? [];
-    const first = check?.anomalies[0];
+    const replayCheck = buildFixture().result.scenarios[1]?.checks[1];
     const replayKey = replayCheck?.anomalies[0]?.key ?? null;
     const replayTenant = replayCheck?.anomalies[0]?.tenant ?? null;
-    if (failing === undefined || check === undefined || first === undefined)
-      throw new Error('fixture changed');
-    const linked: RunResult = {
-      ...result,
-      scenarios: [
-        {
-          ...failing,
-          checks: [
-            {
-              ...check,
-              anomalies: [
-                { ...first, key: replayKey, tenant: replayTenant },
-                { ...first, key: 'k-2' },
-              ],
-            },
-            ...failing.checks.slice(1),
-          ],
-        },
-      ],
-    };
+    const linked = withFirstCheckAnomalies((first) => [
+      { ...first, key: replayKey, tenant: replayTenant },
+      { ...first, key: 'k-2' },
+    ]);
     const parsed = parseXml(junitXml(linked, '/tmp/reports/run'));
     const cases = elements(parsed, 'testcase');
     const failures = cases.filter((one) => children(one, 'failure').length > 0);
