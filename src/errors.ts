@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   IDEMPROOF_ERR_TOXIPROXY_API: 'infrastructure',
   IDEMPROOF_ERR_TOXIPROXY_INSTALL: 'infrastructure',
   IDEMPROOF_ERR_POSTGRES_UNAVAILABLE: 'infrastructure',
+  IDEMPROOF_ERR_BROKER_UNAVAILABLE: 'infrastructure',
   IDEMPROOF_ERR_PROCESS_START: 'infrastructure',
   IDEMPROOF_ERR_TARGET_UNREACHABLE: 'infrastructure',
   IDEMPROOF_ERR_PROBE_FAILED: 'infrastructure',

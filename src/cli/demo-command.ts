@@ -10,6 +10,7 @@ import { EXIT_CODES } from './exit-codes.js';
 import type { Output } from './output.js';
 import { reporterOption } from './reporter-option.js';
 import { exitCodeOf } from './run-command.js';
+import { demoConsumerCommand } from './demo-consumer.js';
 import { parseDuration, parseRepeat, parseSeed, parseWholeNumber } from './parse-options.js';
 
 export interface DemoCommandOptions {
@@ -33,6 +34,10 @@ export interface DemoCommandOptions {
   readonly process?: boolean;
   /** With --process: worker processes under node:cluster sharing the port. */
   readonly workers?: string;
+  /** Test the demo message consumer behind this broker (rabbitmq or kafka) instead of the API. */
+  readonly consumer?: string;
+  /** With --consumer: an existing broker (amqp:// URL or Kafka bootstrap). */
+  readonly brokerUrl?: string;
 }
 
 export const DEMO_FLAWS_HELP = `\nFlaws (--flaw):\n${FLAW_NAMES.map((name) => `  ${name.padEnd(22)} ${FLAWS[name]}`).join('\n')}`;
@@ -50,6 +55,8 @@ export const DEMO_PROCESSING_MS = 20;
  * listen and runs until Ctrl-C (or --stop-after) instead. Everything started is removed.
  */
 export async function demoCommand(options: DemoCommandOptions, output: Output): Promise<number> {
+  if (options.consumer !== undefined)
+    return demoConsumerCommand({ ...options, consumer: options.consumer }, output);
   const flaw = parseFlaw(options.flaw);
   const targetPort =
     options.port === undefined ? 0 : parseWholeNumber('--port', options.port, 0, 65535);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { DEMO_FLAWS_HELP, demoCommand, type DemoCommandOptions } from './demo-command.js';
+import { CONSUMER_FLAWS_HELP } from './demo-consumer.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { addCommandExamples, examplesHelp } from './help-examples.js';
 import { initCommand, type InitCommandOptions } from './init-command.js';
@@ -14,7 +15,11 @@ import { reportCommand, type ReportCommandOptions } from './report-command.js';
 import { setupCommand } from './setup-command.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
 import { exploreCommand, type ExploreCommandOptions } from './explore-command.js';
-import { profileJsonSchema, scenarioJsonSchema } from '../scenario/json-schema.js';
+import {
+  consumerJsonSchema,
+  profileJsonSchema,
+  scenarioJsonSchema,
+} from '../scenario/json-schema.js';
 import { PROFILE_NAMES } from '../scenario/profile.js';
 import { REPEAT_FLAGS, REPEAT_HELP } from './parse-options.js';
 
@@ -202,8 +207,14 @@ export function createProgram(
     .command('schema')
     .description('print the JSON Schema of scenario files, or of profile files (for editors)')
     .option('--profile', 'the JSON Schema of profile files (--profile ./acme.yaml) instead')
-    .action((options: { profile?: boolean }) => {
-      const schema = options.profile === true ? profileJsonSchema() : scenarioJsonSchema();
+    .option('--consumer', 'the JSON Schema of consumer scenario files (consumer:) instead')
+    .action((options: { profile?: boolean; consumer?: boolean }) => {
+      const schema =
+        options.profile === true
+          ? profileJsonSchema()
+          : options.consumer === true
+            ? consumerJsonSchema()
+            : scenarioJsonSchema();
       output.result(JSON.stringify(schema, null, 2));
     });
 
@@ -229,7 +240,11 @@ export function createProgram(
   program
     .command('setup')
     .description('install the Toxiproxy server (go install, into the project-local tools folder)')
-    .action(() => setupCommand(output));
+    .option(
+      '--brokers',
+      'also install the brokers demo --consumer starts: Kafka (jars from Maven Central) and RabbitMQ (apt-get, as root)',
+    )
+    .action((options: { brokers?: boolean }) => setupCommand(options, output));
 
   program
     .command('demo')
@@ -278,7 +293,15 @@ export function createProgram(
     )
     .option('--processing-ms <ms>', 'simulated payment-provider time per request')
     .addOption(new Option('--stop-after <duration>', 'stop by itself after this long, e.g. 30s'))
-    .addHelpText('after', DEMO_FLAWS_HELP)
+    .option(
+      '--consumer <broker>',
+      'test the demo message consumer behind a real broker instead of the API: rabbitmq or kafka (runs scenarios/consumers/<broker>.yaml)',
+    )
+    .option(
+      '--broker-url <url>',
+      'with --consumer: use this broker (amqp:// URL or Kafka host:port) instead of starting one',
+    )
+    .addHelpText('after', DEMO_FLAWS_HELP + CONSUMER_FLAWS_HELP)
     .action(async (options: DemoCommandOptions) => {
       setExitCode(await demoCommand(options, output));
     });

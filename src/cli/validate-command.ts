@@ -1,9 +1,18 @@
 import { IdemproofError, isIdemproofError } from '../errors.js';
 import { attemptCount } from '../plan/schedule.js';
 import { assertScenarioHosts, planFor } from '../run/run-scenario.js';
-import { displayPath } from '../scenario/files.js';
+import { extname } from 'node:path';
+import { isConsumerDocument, loadConsumerScenarioFile } from '../consumer/load.js';
+import { consumerPublishCount, planConsumerScenario } from '../consumer/plan.js';
+import { YAML_EXTENSIONS, displayPath, readScenarioText } from '../scenario/files.js';
 import { unsetEnvWarnings } from '../scenario/env-refs.js';
-import { findScenarioFiles, loadScenarioFile, printable } from '../scenario/load.js';
+import {
+  findScenarioFiles,
+  loadScenarioFile,
+  parseYamlText,
+  plainData,
+  printable,
+} from '../scenario/load.js';
 import type { Profile } from '../scenario/profile.js';
 import { isProfilePath, loadProfileOption } from '../scenario/profile-file.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -89,6 +98,17 @@ async function validateFile(
   profile: Profile | undefined,
 ): Promise<FileValidation> {
   const checked = await refusal(path, async () => {
+    const consumer = await consumerValidation(path);
+    if (consumer !== undefined) {
+      const other = names.get(consumer.name);
+      if (other !== undefined) {
+        throw new IdemproofError(
+          'IDEMPROOF_ERR_SCENARIO',
+          `${displayPath(path)}: scenario name '${printable(consumer.name)}' is also used by ${printable(other)}; names must be unique in a run`,
+        );
+      }
+      return [consumer];
+    }
     const loaded = await loadScenarioFile(path);
     const own = new Map<string, string>();
     return loaded.map((entry) => {
@@ -234,4 +254,23 @@ export async function validateCommand(
     options.json === true ? JSON.stringify(results, null, 2) : formatValidation(results),
   );
   return results.every((result) => result.valid) ? EXIT_CODES.ok : EXIT_CODES.usage;
+}
+
+/** A consumer scenario's verdict (its messages count as attempts), or undefined for an API scenario. */
+async function consumerValidation(path: string): Promise<ValidatedScenario | undefined> {
+  if (!YAML_EXTENSIONS.has(extname(path))) return undefined;
+  const file = displayPath(path);
+  const value = plainData(parseYamlText(await readScenarioText(path), file), file);
+  if (!isConsumerDocument(value)) return undefined;
+  const loaded = await loadConsumerScenarioFile(path);
+  const plans = planConsumerScenario(loaded.scenario, {
+    seed: VALIDATE_PLAN.seed,
+    run: 'validate',
+  });
+  return {
+    name: loaded.scenario.name,
+    patterns: plans.length,
+    attempts: consumerPublishCount(plans),
+    notes: [],
+  };
 }

@@ -70,6 +70,29 @@ export function newRunPrefix(kind: string): string {
 }
 
 /**
+ * Registers the removal of proxy `name` (made under `prefix` on `api`) for cleanup, before the
+ * proxy exists so that a kill at any moment leaves it findable, and pushes onto `stops` a stop
+ * that unregisters and removes it.
+ */
+export function trackProxy(
+  api: ToxiproxyApi,
+  name: string,
+  prefix: string,
+  stops: (() => Promise<void>)[],
+): void {
+  const remove = (): Promise<void> => api.removeProxy(name);
+  const unregister = registerCleanup({
+    name: `proxy ${name} on Toxiproxy ${api.url}`,
+    run: remove,
+    resource: { kind: 'proxies', toxiproxy: api.url, prefix },
+  });
+  stops.push(async () => {
+    unregister();
+    await remove();
+  });
+}
+
+/**
  * The demo's key store proxy: `<prefix>_store` on a loopback port (free, or the one given), relaying to the
  * database, and the database URL with that address in it. Registered for removal before it
  * exists; removed by `stops`.
@@ -90,16 +113,7 @@ async function createStoreProxy(
   if (url.hostname === '' || url.searchParams.has('host')) return undefined;
   const upstream = `${url.hostname}:${url.port === '' ? '5432' : url.port}`;
   const name = `${prefix}_store`;
-  const remove = (): Promise<void> => api.removeProxy(name);
-  const unregister = registerCleanup({
-    name: `proxy ${name} on Toxiproxy ${api.url}`,
-    run: remove,
-    resource: { kind: 'proxies', toxiproxy: api.url, prefix },
-  });
-  stops.push(async () => {
-    unregister();
-    await remove();
-  });
+  trackProxy(api, name, prefix, stops);
   const proxy = await api.createProxy({ name, upstream, listen: `127.0.0.1:${port}` });
   url.hostname = '127.0.0.1';
   url.port = String(proxy.port);
@@ -165,17 +179,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     stops.push(() => target.close());
 
     const proxyName = `${proxyPrefix}_clean`;
-    const removeProxy = (): Promise<void> => api.removeProxy(proxyName);
-    // Registered before it exists, so a kill at any moment leaves it findable.
-    const unregisterProxy = registerCleanup({
-      name: `proxy ${proxyName} on Toxiproxy ${api.url}`,
-      run: removeProxy,
-      resource: { kind: 'proxies', toxiproxy: api.url, prefix: proxyPrefix },
-    });
-    stops.push(async () => {
-      unregisterProxy();
-      await removeProxy();
-    });
+    trackProxy(api, proxyName, proxyPrefix, stops);
     const cleanProxy = await api.createProxy({
       name: proxyName,
       upstream: `127.0.0.1:${target.port}`,

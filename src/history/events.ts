@@ -25,6 +25,14 @@ export const PATTERN_KINDS = [
   'dependency-fault',
   'crash',
   'cold-start-replay',
+  // Message patterns of consumer scenarios.
+  'duplicate-delivery',
+  'redelivery',
+  'concurrent-duplicates',
+  'shuffled-versions',
+  'dlq-replay',
+  'poison-message',
+  'after-retention',
 ] as const;
 export type PatternKind = (typeof PATTERN_KINDS)[number];
 
@@ -167,7 +175,8 @@ export type ProbeReading =
  */
 export interface ProbeEvent extends EventBase {
   readonly type: 'probe';
-  readonly probe: 'effects' | 'state' | 'baseline';
+  /** dead-letter: whether a message is on the dead-letter queue (count 1) or not (0). */
+  readonly probe: 'effects' | 'state' | 'baseline' | 'dead-letter';
   /** http, sql or sink. */
   readonly source: string;
   readonly pattern: string;
@@ -255,8 +264,40 @@ export interface ProcessEvent extends EventBase {
   readonly detail: string;
 }
 
+/**
+ * A message idemproof published to a consumer's broker (consumer scenarios), with what the
+ * broker said. `key` is the message id: the consumer's idempotency key.
+ */
+export interface PublishEvent extends EventBase {
+  readonly type: 'publish';
+  readonly op: string;
+  readonly pattern: string;
+  readonly patternKind: PatternKind;
+  /** e.g. "delivery 2 of 3", "version 4 of 5", "poison", "replayed from the dead-letter queue". */
+  readonly label: string;
+  readonly key: string;
+  /** The entity the message is about ({{resource}}). */
+  readonly resource: string;
+  /** The version of a versioned event (shuffled-versions), else null. */
+  readonly version: number | null;
+  /** Where it went, e.g. "exchange '' routing key orders" or "topic orders partition 1". */
+  readonly destination: string;
+  readonly headers: HeaderList;
+  /** The body as text (cut at the recording limit like request bodies). */
+  readonly body: string;
+  /** Confirmed by the broker. */
+  readonly ok: boolean;
+  /** Where it landed or why it was not confirmed. */
+  readonly detail: string;
+  /** Publish to confirm, in ms. */
+  readonly durationMs: number;
+  /** A message published on purpose that must make no effect (a poison message). */
+  readonly poison?: true;
+}
+
 export type HistoryEvent =
   | InvokeEvent
+  | PublishEvent
   | CompletionEvent
   | ProbeEvent
   | LaneEvent

@@ -38,6 +38,11 @@ export interface DependencySet {
   proxyOf(name: string): { readonly proxy: string; readonly adopted: boolean };
   /** Puts a fault in place and records a `dependency-fault` event. */
   fault(name: string, fault: DependencyFault, pattern: string): Promise<void>;
+  /**
+   * Closes the dependency's connections and refuses new ones, keeping the fault held (data a
+   * latency fault holds back is lost with them), until `heal`.
+   */
+  cut(name: string, pattern: string): Promise<void>;
   /** Removes the fault held on a dependency (if any) and records `dependency-heal`. */
   heal(name: string): Promise<void>;
   /** Heals every held fault; safe to call any time. */
@@ -55,7 +60,7 @@ export function dependencyToxics(prefix: string, name: string, fault: Dependency
         {
           name: base,
           type: 'latency',
-          stream: 'downstream',
+          stream: fault.direction === 'requests' ? 'upstream' : 'downstream',
           attributes: { latency: fault.ms, jitter: 0 },
         },
       ];
@@ -90,7 +95,9 @@ export function dependencyToxics(prefix: string, name: string, fault: Dependency
 export function describeDependencyFault(fault: DependencyFault): string {
   switch (fault.kind) {
     case 'latency':
-      return `latency ${fault.ms} ms`;
+      return fault.direction === 'requests'
+        ? `latency ${fault.ms} ms on what the service sends`
+        : `latency ${fault.ms} ms`;
     case 'reset':
       return 'connections reset';
     case 'timeout':
@@ -161,7 +168,7 @@ export async function prepareDependencies(options: {
   const { api, prefix, recorder, scenario } = options;
   const proxies = new Map<string, { proxy: string; adopted: boolean; dependency: Dependency }>();
   const created: string[] = [];
-  const held = new Map<string, HeldFault & { toxics: readonly Toxic[] }>();
+  const held = new Map<string, HeldFault & { toxics: readonly Toxic[]; cut?: true }>();
   const rest = restOf(api);
 
   const heal = async (name: string): Promise<void> => {
@@ -173,7 +180,7 @@ export async function prepareDependencies(options: {
     const failures: unknown[] = [];
     for (const toxic of fault.toxics)
       await rest.removeToxic(entry.proxy, toxic.name).catch((error) => failures.push(error));
-    if (fault.fault.kind === 'down')
+    if (fault.fault.kind === 'down' || fault.cut === true)
       await rest.setEnabled(entry.proxy, true).catch((error) => failures.push(error));
     recorder.append({
       type: 'dependency-heal',
@@ -285,6 +292,24 @@ export async function prepareDependencies(options: {
         dependency: name,
         fault: fault.kind,
         detail: `${describeDependencyFault(fault)} on ${name} (${listen} → ${upstream})`,
+        pattern,
+      });
+    },
+    async cut(name, pattern) {
+      const entry = entryOf(name);
+      const fault = held.get(name);
+      const cutFault: DependencyFault = { kind: 'down' };
+      // A cut with nothing held heals like a `down` fault.
+      if (fault === undefined)
+        held.set(name, { dependency: name, fault: cutFault, pattern, toxics: [] });
+      else held.set(name, { ...fault, cut: true });
+      await rest.setEnabled(entry.proxy, false);
+      recorder.append({
+        type: 'dependency-fault',
+        scenario,
+        dependency: name,
+        fault: 'cut',
+        detail: `${name}'s connections closed (${entry.dependency.listen} → ${entry.dependency.upstream})${fault === undefined ? '' : `, ${describeDependencyFault(fault.fault)} still held`}`,
         pattern,
       });
     },

@@ -1,4 +1,10 @@
-import type { Attempt, DownstreamEvent, HeaderList, ProbeEvent } from '../history/events.js';
+import type {
+  Attempt,
+  DownstreamEvent,
+  HeaderList,
+  ProbeEvent,
+  PublishEvent,
+} from '../history/events.js';
 import { joinHtml, markup, type SafeHtml } from './html-escape.js';
 import { count, ms } from './html-format.js';
 import { laneSwatch, type LanePalette } from './html-lanes.js';
@@ -138,6 +144,20 @@ export function renderDownstreamCall(call: DownstreamEvent): SafeHtml {
   return markup`<li>
     downstream call #${call.index} at ${ms(call.time)}: call ${call.call} for <code>${call.token}</code>,
     ${forwarded}: answered ${call.answer}, ${call.processed ? 'processed' : 'not processed'}
+  </li>`;
+}
+
+/** One message published to a consumer's broker: what, where it went, what the broker said. */
+export function renderPublish(event: PublishEvent): SafeHtml {
+  const outcome = event.ok
+    ? markup`confirmed: ${event.detail}`
+    : markup`<span class="bad">not confirmed: ${event.detail}</span>`;
+  const headers = event.headers.map(([name, value]) => `${name}: ${value}`).join(', ');
+  return markup`<li>
+    message #${event.index} at ${ms(event.time)}: ${event.label}${event.poison === true ? ' (poison)' : ''},
+    id <code>${event.key}</code> to ${event.destination}; ${outcome} in ${ms(event.durationMs)}
+    ${headers === '' ? '' : markup`<br>headers <code>${clip(headers, 2000)}</code>`}
+    <br>body <code>${clip(event.body, 2000)}</code>
   </li>`;
 }
 

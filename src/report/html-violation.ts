@@ -5,9 +5,10 @@ import type {
   HistoryEvent,
   LaneEvent,
   ProbeEvent,
+  PublishEvent,
 } from '../history/events.js';
 import type { ScenarioResult } from '../run/result.js';
-import { renderAttempt, renderDownstreamCall, renderProbe } from './html-attempt.js';
+import { renderAttempt, renderDownstreamCall, renderProbe, renderPublish } from './html-attempt.js';
 import { renderBodyDiffs } from './html-diff.js';
 import { markup, type SafeHtml } from './html-escape.js';
 import { ms } from './html-format.js';
@@ -44,6 +45,8 @@ interface Involved {
   readonly probes: ProbeEvent[];
   readonly lanes: LaneEvent[];
   readonly calls: DownstreamEvent[];
+  /** Messages published to a consumer's broker (consumer scenarios). */
+  readonly publishes: PublishEvent[];
   /** Indexes of the dependency-fault events the anomaly names. */
   readonly dependencies: number[];
   readonly missing: number[];
@@ -54,6 +57,7 @@ function involved(anomaly: Anomaly, index: HistoryIndex): Involved {
   const probes: ProbeEvent[] = [];
   const lanes: LaneEvent[] = [];
   const calls: DownstreamEvent[] = [];
+  const publishes: PublishEvent[] = [];
   const dependencies: number[] = [];
   const missing: number[] = [];
   for (const position of anomaly.events) {
@@ -73,6 +77,9 @@ function involved(anomaly: Anomaly, index: HistoryIndex): Involved {
       case 'downstream':
         calls.push(event);
         break;
+      case 'publish':
+        publishes.push(event);
+        break;
       case 'dependency-fault':
         dependencies.push(event.index);
         break;
@@ -90,7 +97,8 @@ function involved(anomaly: Anomaly, index: HistoryIndex): Involved {
   const sorted = [...attempts.values()].sort(
     (a, b) => a.invoke.time - b.invoke.time || a.invoke.index - b.invoke.index,
   );
-  return { attempts: sorted, probes, lanes, calls, dependencies, missing };
+  publishes.sort((a, b) => a.index - b.index);
+  return { attempts: sorted, probes, lanes, calls, publishes, dependencies, missing };
 }
 
 function heading(view: ViolationView): SafeHtml {
@@ -196,6 +204,13 @@ export function renderViolation(
           <ul class="probes">
             ${found.calls.map(renderDownstreamCall)}
           </ul>`;
+  const published =
+    found.publishes.length === 0
+      ? null
+      : markup`<h4>Messages published (${found.publishes.length})</h4>
+          <ul class="probes">
+            ${found.publishes.map(renderPublish)}
+          </ul>`;
   // Dependency faults the anomaly names, or held while one of its attempts was sent.
   const heldDuring = scenarioHistory.dependencyWindows.filter(
     (window) =>
@@ -227,7 +242,7 @@ export function renderViolation(
         </p>`;
   return markup`<article class="violation ${view.status}" id="${view.id}">
     <h3>${heading(view)}</h3>
-    ${facts(view)}${renderBodyDiffs(found.attempts)}${timeline}${attempts}${probes}${calls}${dependencies}${lanes}${missing}${eventList(view.anomaly)}
+    ${facts(view)}${renderBodyDiffs(found.attempts)}${timeline}${attempts}${published}${probes}${calls}${dependencies}${lanes}${missing}${eventList(view.anomaly)}
   </article>`;
 }
 

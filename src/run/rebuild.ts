@@ -9,6 +9,8 @@ import type { LoadedScenario } from '../scenario/load.js';
 import type { RunResult, ScenarioResult } from './result.js';
 import { HISTORY_FILE, readHistory, readRunFile, writeRunFile, type RunFile } from './run-file.js';
 import { planFor, resolveProfile, scenarioResult } from './run-scenario.js';
+import { consumerPublishCount } from '../consumer/plan.js';
+import { consumerScenarioResult, planConsumer } from '../consumer/run.js';
 import { buildResult, DEFAULT_REPORTERS, newRunId, type RunOutcome } from './run.js';
 import { shardPlans } from './shard.js';
 
@@ -124,9 +126,32 @@ function resultFromRecords(
       }),
     );
   }
+  for (const [offset, { file, scenario }] of (run.consumers ?? []).entries()) {
+    const loaded = { file, scenario };
+    const plans = planConsumer(loaded, {
+      seed: run.seed,
+      run: run.run,
+      index: run.scenarios.length + offset,
+    });
+    planned += consumerPublishCount(plans);
+    const events = history.filter((event) => event.scenario === scenario.name);
+    const before = previous?.scenarios.find((entry) => entry.name === scenario.name);
+    if (before === undefined && (previous !== undefined || events.length === 0)) continue;
+    scenarios.push(
+      consumerScenarioResult({
+        loaded,
+        plans,
+        history: events,
+        target: before?.target ?? scenario.consumer.broker,
+        durationMs: before?.durationMs ?? span(events),
+        error: before?.error ?? null,
+      }),
+    );
+  }
   const requestsSent = history.filter(
     (event) =>
       event.type === 'invoke' ||
+      event.type === 'publish' ||
       event.type === 'hook' ||
       (event.type === 'probe' && event.source === 'http'),
   ).length;

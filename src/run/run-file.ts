@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdemproofError, describeError } from '../errors.js';
 import type { HistoryEvent } from '../history/events.js';
+import type { ConsumerScenario } from '../consumer/schema.js';
 import type { Profile } from '../scenario/profile.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Shard } from './shard.js';
@@ -37,6 +38,11 @@ export interface RunFile {
     readonly scenario: Scenario;
     /** The profile file the scenario's `profile:` names, as loaded; absent for a built-in. */
     readonly profileFile?: Profile;
+  }[];
+  /** Consumer scenarios (after the API scenarios, numbered on from them); absent in old runs. */
+  readonly consumers?: readonly {
+    readonly file: string;
+    readonly scenario: ConsumerScenario;
   }[];
 }
 

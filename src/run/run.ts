@@ -17,7 +17,10 @@ import { startSink, type Sink } from '../probe/sink.js';
 import { startToxiproxy } from '../provision/toxiproxy-start.js';
 import { createReporters, multiplexReporters } from '../report/registry.js';
 import type { ReportContext } from '../report/types.js';
-import { loadScenarioFiles, printable } from '../scenario/load.js';
+import { printable } from '../scenario/load.js';
+import { loadSuiteFiles } from '../consumer/load.js';
+import { consumerPublishCount } from '../consumer/plan.js';
+import { assertConsumerHosts, planConsumer, runConsumerScenario } from '../consumer/run.js';
 import { loadProfileOption, profileNotices } from '../scenario/profile-file.js';
 import { PACKAGE_ROOT } from '../provision/tools-dir.js';
 import { readFileSync } from 'node:fs';
@@ -122,13 +125,15 @@ export function shellWord(value: string): string {
  * history streams to disk, check, and hand the result to the reporters.
  */
 export async function runSuite(options: RunOptions): Promise<RunOutcome> {
-  const loaded =
-    options.scenarios ??
-    (await loadScenarioFiles(options.paths, {
-      // A code file beside the scenarios is never executed; say which were left out.
-      onSkipped: ({ file, reason }) =>
-        options.err(`idemproof: skipped ${printable(file)}: ${reason}`),
-    }));
+  const suite =
+    options.scenarios === undefined
+      ? // A code file beside the scenarios is never executed; say which were left out.
+        await loadSuiteFiles(options.paths, ({ file, reason }) =>
+          options.err(`idemproof: skipped ${printable(file)}: ${reason}`),
+        )
+      : { http: [...options.scenarios], consumers: [] };
+  const loaded = suite.http;
+  const consumers = suite.consumers;
   const seed = options.seed ?? randomInt(0, 2 ** 31);
   const runId = newRunId();
   const run = randomBytes(4).toString('hex');
@@ -147,6 +152,8 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
     allowHosts: options.allowHosts ?? [],
     toxiproxyUrl: options.toxiproxyUrl,
   });
+
+  await assertConsumerHosts(consumers, options.allowHosts ?? []);
 
   const reportDir = resolve(options.reportDir ?? 'reports', runId);
   const context: ReportContext = {
@@ -174,10 +181,12 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
       index,
       options.shard,
     );
-  const planned = loaded.reduce(
-    (sum, scenario, index) => sum + attemptCount(shardOf(scenario, index)),
-    0,
+  const consumerPlans = consumers.map((scenario, index) =>
+    planConsumer(scenario, { seed, run, index: loaded.length + index }),
   );
+  const planned =
+    loaded.reduce((sum, scenario, index) => sum + attemptCount(shardOf(scenario, index)), 0) +
+    consumerPlans.reduce((sum, plans) => sum + consumerPublishCount(plans), 0);
   if (limits.maxRequests !== undefined && planned > limits.maxRequests) {
     throw new IdemproofError(
       'IDEMPROOF_ERR_USAGE',
@@ -209,6 +218,10 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
       scenario: redactedScenario(scenario, redactor),
       ...(profileFile === undefined ? {} : { profileFile }),
     })),
+    consumers: consumers.map(({ file, scenario }) => ({
+      file,
+      scenario: JSON.parse(redactor.scrub(JSON.stringify(scenario))) as typeof scenario,
+    })),
   });
   options.err(`idemproof: run ${runId} (${reportDir}); ${describeLimits(limits)}`);
   const started = new Date();
@@ -218,6 +231,15 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
   const { gate, release } = openGate(limits);
   const client = new AttemptClient({ stop: gate.signal, bodyLimit: options.bodyLimit });
   const pools = new Map<string, pg.Pool>();
+  const poolFor = (connectionString: string): pg.Pool => {
+    let pool = pools.get(connectionString);
+    if (pool === undefined) {
+      pool = new pg.Pool({ connectionString, max: 4 });
+      pool.on('error', () => undefined);
+      pools.set(connectionString, pool);
+    }
+    return pool;
+  };
   let sink: Sink | undefined;
   let toxiproxy: Awaited<ReturnType<typeof startToxiproxy>> | undefined;
   try {
@@ -231,12 +253,13 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
           Object.values(scenario.dependencies).some(
             (dependency) => dependency.upstream === SINK_UPSTREAM,
           ),
-      )
+      ) ||
+      consumers.some(({ scenario }) => 'sink' in scenario.effects)
     ) {
       sink = await startSink();
     }
     const total = planned;
-    reporter.onStart?.({ runId, scenarios: loaded.length, total });
+    reporter.onStart?.({ runId, scenarios: loaded.length + consumers.length, total });
     let done = 0;
     for (const [index, scenario] of loaded.entries()) {
       if (gate.stopped !== undefined) break;
@@ -255,21 +278,36 @@ export async function runSuite(options: RunOptions): Promise<RunOutcome> {
           client,
           probes: {
             sink,
-            pool: (connectionString) => {
-              let pool = pools.get(connectionString);
-              if (pool === undefined) {
-                pool = new pg.Pool({ connectionString, max: 4 });
-                pool.on('error', () => undefined);
-                pools.set(connectionString, pool);
-              }
-              return pool;
-            },
+            pool: poolFor,
           },
           onAttempt: () => {
             done += 1;
             reporter.onProgress?.({ scenario: scenario.scenario.name, done, total });
           },
           gate,
+        }),
+      );
+    }
+    for (const [offset, consumer] of consumers.entries()) {
+      if (gate.stopped !== undefined) break;
+      if (
+        options.shard !== undefined &&
+        (loaded.length + offset) % options.shard.total !== options.shard.index - 1
+      )
+        continue;
+      scenarios.push(
+        await runConsumerScenario(consumer, {
+          index: loaded.length + offset,
+          seed,
+          run,
+          api,
+          recorder,
+          gate,
+          probes: { sink, pool: poolFor },
+          onAttempt: () => {
+            done += 1;
+            reporter.onProgress?.({ scenario: consumer.scenario.name, done, total });
+          },
         }),
       );
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { consumerScenarioSchema } from '../consumer/schema.js';
 import { profileFileSchema } from './profile-schema.js';
 import { scenarioSchema } from './schema.js';
 
@@ -24,4 +25,13 @@ export function profileJsonSchema(): Record<string, unknown> {
     unrepresentable: 'any',
   }) as Record<string, unknown>;
   return { ...schema, title: 'idemproof profile' };
+}
+
+/** The JSON Schema of consumer scenario files (a top-level `consumer:`). */
+export function consumerJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(consumerScenarioSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  return { ...schema, title: 'idemproof consumer scenario' };
 }

@@ -154,12 +154,14 @@ export async function loadScenarioFile(path: string): Promise<LoadedScenario[]> 
 
 async function loadYaml(path: string, file: string): Promise<Validated> {
   const yaml = parseYamlText(await readScenarioText(path), file);
-  return validate(
-    await withBodyFiles(plainData(yaml, file), dirname(path), file, yaml),
-    file,
-    yaml,
-    dirname(path),
-  );
+  const value = plainData(yaml, file);
+  if (value !== null && typeof value === 'object' && 'consumer' in value) {
+    throw new IdemproofError(
+      'IDEMPROOF_ERR_USAGE',
+      `${printable(file)}: a consumer scenario (it names consumer:): idemproof run and validate take it; this command tests HTTP APIs`,
+    );
+  }
+  return validate(await withBodyFiles(value, dirname(path), file, yaml), file, yaml, dirname(path));
 }
 
 /**

@@ -58,6 +58,12 @@ export const dependencyFaultSchema = z
       .object({
         kind: z.literal('latency'),
         ms: durationMs.default(1500).describe('Added to every reply from the dependency'),
+        direction: z
+          .enum(['replies', 'requests'])
+          .default('replies')
+          .describe(
+            "replies: the dependency's answers are late; requests: what the service sends (its writes, a consumer's acks) is late",
+          ),
       })
       .strict(),
     z

@@ -21,10 +21,13 @@ describe('idemproof validate and init, the built CLI', () => {
       'validate',
       join(SCENARIOS, 'demo'),
       join(SCENARIOS, 'template'),
+      join(SCENARIOS, 'consumers'),
     ]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     for (const file of [
+      'kafka.yaml',
+      'rabbitmq.yaml',
       'charges.yaml',
       'dependency-chaos.yaml',
       'flaky-downstream.yaml',
@@ -40,7 +43,7 @@ describe('idemproof validate and init, the built CLI', () => {
         ),
       );
     }
-    expect(stdout).toMatch(/^7 files valid$/m);
+    expect(stdout).toMatch(/^9 files valid$/m);
   });
 
   it('writes a starter with init that validate accepts, and refuses to overwrite it', async () => {

@@ -165,7 +165,19 @@ describe('interrupting a run', () => {
       const crash = join(folder, 'crash.mjs');
       await writeFile(
         crash,
-        "setTimeout(() => { throw new Error('planted crash for the test'); }, 2500);\n",
+        // The crash comes 1 s after the run names its folder, however long loading took.
+        [
+          'const write = process.stderr.write.bind(process.stderr);',
+          'let planted = false;',
+          'process.stderr.write = (chunk, ...rest) => {',
+          '  if (!planted && /idemproof: run \\S+ \\(/.test(String(chunk))) {',
+          '    planted = true;',
+          "    setTimeout(() => { throw new Error('planted crash for the test'); }, 1000);",
+          '  }',
+          '  return write(chunk, ...rest);',
+          '};',
+          '',
+        ].join('\n'),
       );
       const stopped = await runAndStop(
         demo.target.url,

@@ -117,7 +117,7 @@ describe('failClosed', () => {
         {
           kind: 'dependency-fault',
           dependency: 'store',
-          fault: { kind: 'latency', ms: 100 },
+          fault: { kind: 'latency', ms: 100, direction: 'replies' },
           expect: 'fail-closed',
         },
       ],

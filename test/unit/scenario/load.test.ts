@@ -6,8 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isIdemproofError } from '../../../src/errors.js';
 import { PACKAGE_ROOT } from '../../../src/provision/tools-dir.js';
+import { loadSuiteFiles } from '../../../src/consumer/load.js';
 import { loadScenarioFiles } from '../../../src/scenario/load.js';
-import { scenarioJsonSchema } from '../../../src/scenario/json-schema.js';
+import { consumerJsonSchema, scenarioJsonSchema } from '../../../src/scenario/json-schema.js';
 
 const MINIMAL = `name: minimal
 target:
@@ -225,7 +226,11 @@ export default { ...${JSON.stringify({
   });
 
   it('ships a built-in suite and a template that load', async () => {
-    const loaded = await loadScenarioFiles([join(PACKAGE_ROOT, 'scenarios')]);
+    const { http: loaded, consumers } = await loadSuiteFiles([join(PACKAGE_ROOT, 'scenarios')]);
+    expect(consumers.map(({ scenario }) => scenario.name).sort()).toEqual([
+      'demo consumer (Kafka)',
+      'demo consumer (RabbitMQ)',
+    ]);
     // scenarios/conformance: one file per public vector (test/integration/conformance runs them).
     const conformance = (file: string): boolean => file.includes('conformance');
     expect(loaded.filter(({ file }) => conformance(file))).toHaveLength(50);
@@ -249,5 +254,9 @@ export default { ...${JSON.stringify({
       shipped,
       'regenerate with: node dist/cli/bin.js schema > scenarios/scenario.schema.json',
     ).toEqual(scenarioJsonSchema());
+    const consumer = JSON.parse(
+      readFileSync(join(PACKAGE_ROOT, 'scenarios', 'consumer.schema.json'), 'utf8'),
+    ) as unknown;
+    expect(consumer, 'regenerate with: npm run schema').toEqual(consumerJsonSchema());
   });
 });
