@@ -174,6 +174,33 @@ class KafkaClient implements BrokerClient {
     }
   }
 
+  async publishMany(messages: readonly OutgoingMessage[]): Promise<PublishReceipt[]> {
+    const aimed = `topic ${this.target.topic}`;
+    if (messages.length === 0) return [];
+    try {
+      const landed = await withTimeout(
+        this.producer.send({
+          topic: this.target.topic,
+          acks: -1,
+          timeout: REQUEST_TIMEOUT_MS,
+          messages: messages.map((message) => recordOf(message, true)),
+        }),
+        SEND_TIMEOUT_MS,
+        'no acks=all answer (outcome unknown)',
+      );
+      const where = `${aimed}, a batch of ${String(messages.length)} (${landed
+        .map(
+          (partition) =>
+            `partition ${String(partition.partition)} from offset ${partition.baseOffset ?? '?'}`,
+        )
+        .join(', ')})`;
+      return messages.map(() => ({ ok: true, where }));
+    } catch (error) {
+      const failed = { ok: false, where: aimed, error: describeError(error) };
+      return messages.map(() => failed);
+    }
+  }
+
   async deadLetter(messages: readonly OutgoingMessage[]): Promise<void> {
     const topic = this.deadLetterTopic();
     if (messages.length === 0) return;

@@ -181,6 +181,35 @@ class RabbitmqClient implements BrokerClient {
     }
   }
 
+  async publishMany(messages: readonly OutgoingMessage[]): Promise<PublishReceipt[]> {
+    const where =
+      this.target.exchange === ''
+        ? `default exchange, routing key ${this.target.routingKey}`
+        : `exchange ${this.target.exchange}, routing key ${this.target.routingKey}`;
+    let channel: ConfirmChannel;
+    try {
+      channel = await this.confirmChannel();
+    } catch (error) {
+      const failed = { ok: false, where, error: describeError(error) };
+      return messages.map(() => failed);
+    }
+    // Every message goes out before the first confirm is awaited.
+    return Promise.all(
+      messages.map((message) =>
+        this.confirmed(
+          channel,
+          this.target.exchange,
+          this.target.routingKey,
+          message.body,
+          publishOptions(message),
+        ).then(
+          (): PublishReceipt => ({ ok: true, where }),
+          (error: unknown): PublishReceipt => ({ ok: false, where, error: describeError(error) }),
+        ),
+      ),
+    );
+  }
+
   async deadLetter(messages: readonly OutgoingMessage[]): Promise<void> {
     const queue = this.deadLetterQueue();
     const channel = await this.confirmChannel();

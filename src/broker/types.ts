@@ -66,6 +66,11 @@ export interface BrokerClient {
   partitions(): Promise<number>;
   publish(message: OutgoingMessage): Promise<PublishReceipt>;
   /**
+   * Publishes many messages at once, as a producer in a hurry does (Kafka: one batch request;
+   * RabbitMQ: all published, then every confirm awaited): one receipt per message, in order.
+   */
+  publishMany(messages: readonly OutgoingMessage[]): Promise<PublishReceipt[]>;
+  /**
    * Puts copies of `messages` on the dead-letter queue or topic, as a consumer's failures
    * would have (with the same id, headers and body).
    */

@@ -47,6 +47,8 @@ export type ConsumerStep =
         readonly partition?: number;
       }[];
     }
+  /** Many distinct messages in one publish (a batch). */
+  | { readonly kind: 'publish-batch'; readonly messages: readonly number[]; readonly label: string }
   | { readonly kind: 'sleep'; readonly ms: number }
   /** Hold the consumer's traffic to the broker (its acks) in the lane. */
   | { readonly kind: 'hold-acks'; readonly dependency: string; readonly holdMs: number }
@@ -313,6 +315,19 @@ function planPattern(id: string, spec: ConsumerPatternSpec, context: Context): C
         });
       break;
     }
+    case 'stream': {
+      const messages = Array.from({ length: spec.count }, () => plan.message());
+      for (let start = 0; start < messages.length; start += spec.batch) {
+        const batch = messages.slice(start, start + spec.batch);
+        plan.step({
+          kind: 'publish-batch',
+          messages: batch,
+          label: `stream ${start + 1}-${start + batch.length} of ${spec.count}`,
+        });
+      }
+      plan.settleAndProbe(messages, 'after the stream', spec.settleMs);
+      break;
+    }
     case 'after-retention': {
       const expect: Record<ConsumerScenario['dedupe']['afterRetention'], ExpectedEffects> = {
         dedupe: 'one',
@@ -353,6 +368,7 @@ export function consumerPublishCount(plans: readonly ConsumerPlan[]): number {
     for (const step of plan.steps) {
       if (step.kind === 'publish') count += 1;
       if (step.kind === 'publish-together') count += step.sends.length;
+      if (step.kind === 'publish-batch') count += step.messages.length;
     }
   }
   return count;

@@ -323,6 +323,9 @@ class Executor {
               ),
             );
             break;
+          case 'publish-batch':
+            await this.publishBatch(plan, step.messages, step.label);
+            break;
           case 'sleep':
             await gate.sleep(step.ms);
             break;
@@ -417,6 +420,33 @@ class Executor {
       ok: receipt.ok,
       detail: receipt.ok ? receipt.where : (receipt.error ?? 'not confirmed'),
       durationMs: Math.round(performance.now() - startedAt),
+    });
+  }
+
+  /** Publishes distinct messages at once and records one publish event per message. */
+  private async publishBatch(
+    plan: ConsumerPlan,
+    refs: readonly number[],
+    label: string,
+  ): Promise<void> {
+    const { client, gate } = this.input;
+    if (!(await gate.admit(refs.length))) return;
+    const messages = refs.map((ref) => this.message(plan, ref));
+    const startedAt = performance.now();
+    const receipts = await client
+      .publishMany(messages.map((message) => this.outgoing(message)))
+      .catch((error: unknown) =>
+        messages.map(() => ({ ok: false, where: '', error: describeError(error) })),
+      );
+    const durationMs = Math.round(performance.now() - startedAt);
+    messages.forEach((message, index) => {
+      const receipt = receipts[index] ?? { ok: false, where: '', error: 'no receipt' };
+      this.input.onAttempt?.();
+      this.recordPublish(plan, message, label, {
+        ok: receipt.ok,
+        detail: receipt.ok ? receipt.where : (receipt.error ?? 'not confirmed'),
+        durationMs,
+      });
     });
   }
 

@@ -170,6 +170,17 @@ export const consumerPatternSchema = z.discriminatedUnion('kind', [
   z
     .object({
       ...patternBase,
+      kind: z.literal('stream'),
+      count: count(1000, 100_000).describe('Distinct messages, each published once'),
+      batch: count(500, 5000).describe(
+        'Messages per publish (one Kafka request, one round of confirms)',
+      ),
+    })
+    .strict()
+    .describe('A stream of distinct messages at full speed: every one must have its effect, once'),
+  z
+    .object({
+      ...patternBase,
       kind: z.literal('after-retention'),
       delayMs: durationMs.describe('Wait between the first delivery and the duplicate'),
     })

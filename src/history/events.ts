@@ -33,6 +33,7 @@ export const PATTERN_KINDS = [
   'dlq-replay',
   'poison-message',
   'after-retention',
+  'stream',
 ] as const;
 export type PatternKind = (typeof PATTERN_KINDS)[number];
 

@@ -27,6 +27,8 @@ export async function runProducerPerf(options: {
   topic: string;
   records: number;
   recordSize: number;
+  /** More producer properties, e.g. ['acks=all', 'enable.idempotence=true']. */
+  producerProps?: readonly string[];
   env?: NodeJS.ProcessEnv;
 }): Promise<{ recordsPerSec: number; raw: string }> {
   const env = options.env ?? process.env;
@@ -49,6 +51,7 @@ export async function runProducerPerf(options: {
     '-1',
     '--producer-props',
     `bootstrap.servers=${options.bootstrap}`,
+    ...(options.producerProps ?? []),
   ]);
   const child = spawnManaged('kafka ProducerPerformance', java, args, { env });
   let timedOut = false;

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/provision/tools-dir.js';
+import { consumerThroughput } from './consumer-throughput.js';
 import { h2Spread } from './h2-spread.js';
 import { multiProcess } from './multi-process.js';
 import type { Benchmark, BenchSection } from './section.js';
@@ -22,6 +23,7 @@ const SECTIONS: Record<string, Benchmark> = {
   throughput,
   scale,
   suite,
+  'consumer-throughput': consumerThroughput,
 };
 
 const args = process.argv.slice(2);

@@ -109,6 +109,7 @@ export const COMMON_FLAW_CASES: readonly FlawCase[] = [
     flaw: 'no-inbox',
     title: 'every duplicate is processed, also the redelivery and the dead-letter replay',
     violations: [
+      'duplicateAfterRetention: after-retention (retention-behaviour)',
       'effectsPerMessage: concurrent-duplicates (duplicate-effect)',
       'effectsPerMessage: dlq-replay (duplicate-effect)',
       'effectsPerMessage: duplicate-delivery (duplicate-effect)',
@@ -168,6 +169,7 @@ export function describeConsumerSuite(broker: DemoBroker, flaws: readonly FlawCa
       expect(checked.noMessageLost).toBeGreaterThanOrEqual(15);
       expect(checked.finalStateUnderShuffle).toBe(1);
       expect(checked.poisonDeadLettered).toBe(1);
+      expect(checked.duplicateAfterRetention).toBe(1);
       const kinds = history.flatMap((event) =>
         event.type === 'publish' ? [event.patternKind] : [],
       );
@@ -179,6 +181,8 @@ export function describeConsumerSuite(broker: DemoBroker, flaws: readonly FlawCa
           'poison-message',
           'dlq-replay',
           'redelivery',
+          'stream',
+          'after-retention',
         ]),
       );
       // The redelivery pattern's message: published once, delivered twice (the ack was cut).

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { planConsumerScenario, type ConsumerPlan } from '../../../src/consumer/plan.js';
+import {
+  consumerPublishCount,
+  planConsumerScenario,
+  type ConsumerPlan,
+} from '../../../src/consumer/plan.js';
 import {
   consumerScenarioSchema,
   type ConsumerScenarioInput,
@@ -158,5 +162,22 @@ describe('consumer plans', () => {
     expect(planConsumerScenario(input, { seed: 3, run: 'a' })).toEqual(again);
     const other = planConsumerScenario(input, { seed: 3, run: 'b' });
     expect(other[0]?.messages[0]?.id).not.toBe(again[0]?.messages[0]?.id);
+  });
+
+  it('publish a stream of distinct messages in batches, and count every one for --max-requests', () => {
+    const plans = planConsumerScenario(scenario([{ kind: 'stream', count: 7, batch: 3 }]), {
+      seed: 1,
+      run: 'r',
+    });
+    const batches = (plans[0]?.steps ?? []).flatMap((step) =>
+      step.kind === 'publish-batch' ? [`${step.label}: ${step.messages.join(',')}`] : [],
+    );
+    expect(batches).toEqual([
+      'stream 1-3 of 7: 0,1,2',
+      'stream 4-6 of 7: 3,4,5',
+      'stream 7-7 of 7: 6',
+    ]);
+    expect(new Set(plans[0]?.messages.map((message) => message.id)).size).toBe(7);
+    expect(consumerPublishCount(plans)).toBe(7);
   });
 });
