@@ -36,12 +36,66 @@ function factsOf(history: readonly HistoryEvent[], plans: readonly ConsumerPlan[
     if (event.type === 'probe' && event.probe === 'effects' && event.key !== null)
       readings.set(`${event.pattern}\n${event.key}`, event);
   }
-  return plans.flatMap((plan) =>
-    plan.messages.map((message) => {
-      const id = `${plan.id}\n${message.id}`;
-      return { plan, message, publishes: publishes.get(id) ?? [], final: readings.get(id) };
-    }),
-  );
+  const totals = patternTotals(history);
+  return plans
+    .filter((plan) => !totals.has(plan.id))
+    .flatMap((plan) =>
+      plan.messages.map((message) => {
+        const id = `${plan.id}\n${message.id}`;
+        return { plan, message, publishes: publishes.get(id) ?? [], final: readings.get(id) };
+      }),
+    );
+}
+
+/** The last key-less effects reading of each pattern: a delta probe's total for all its messages. */
+function patternTotals(history: readonly HistoryEvent[]): Map<string, ProbeEvent> {
+  const totals = new Map<string, ProbeEvent>();
+  for (const event of history)
+    if (event.type === 'probe' && event.probe === 'effects' && event.key === null)
+      totals.set(event.pattern, event);
+  return totals;
+}
+
+/**
+ * Patterns judged by their total (a delta probe over several messages): too many effects for
+ * effectsPerMessage, too few for noMessageLost.
+ */
+function judgeTotals(
+  tally: Tally,
+  history: readonly HistoryEvent[],
+  plans: readonly ConsumerPlan[],
+  wrong: 'too-many' | 'too-few',
+): void {
+  for (const [pattern, total] of patternTotals(history)) {
+    const plan = plans.find((candidate) => candidate.id === pattern);
+    if (plan === undefined) continue;
+    const expected = plan.messages.filter((message) => message.expect === 'one').length;
+    const publishes = history.filter(
+      (event): event is PublishEvent => event.type === 'publish' && event.pattern === pattern,
+    );
+    tally.checked += 1;
+    const { reading } = total;
+    if (!reading.ok || !('count' in reading)) {
+      tally.unknown(
+        `${pattern}: the effects could not be read${reading.ok ? '' : ` (${reading.error})`}`,
+      );
+      continue;
+    }
+    const { count } = reading;
+    if (wrong === 'too-many' ? count <= expected : count >= expected) continue;
+    tally.bad({
+      kind: wrong === 'too-many' ? 'duplicate-effect' : 'message-lost',
+      key: null,
+      tenant: null,
+      events: [total.index, ...publishes.map((event) => event.index)],
+      expected: `${expected} effects`,
+      actual: `${count} effects`,
+      message:
+        wrong === 'too-many'
+          ? `the ${plan.messages.length} messages of ${pattern} (${publishes.length} publishes) made ${count} effects where ${expected} were due (the change of the delta probe's counter): some message was processed twice`
+          : `the ${plan.messages.length} messages of ${pattern} made ${count} effects where ${expected} were due (the change of the delta probe's counter): ${expected - count} message(s) lost or blocked`,
+    });
+  }
 }
 
 type Verdict =
@@ -77,8 +131,8 @@ function judge(
   checker: string,
   facts: readonly MessageFacts[],
   verdictOf: (fact: MessageFacts, count: number) => Verdict,
+  tally = new Tally(),
 ): CheckResult {
-  const tally = new Tally();
   for (const fact of facts) {
     if (!fact.publishes.some((publish) => publish.ok)) continue;
     const reading = fact.final?.reading;
@@ -121,59 +175,67 @@ export function effectsPerMessage(
   history: readonly HistoryEvent[],
   plans: readonly ConsumerPlan[],
 ): CheckResult {
-  return judge('effectsPerMessage', factsOf(history, plans), (fact, count) => {
-    const { message } = fact;
-    if (fact.plan.kind === 'after-retention') return { kind: 'skip' };
-    if (message.expect === 'none') {
-      return count === 0
-        ? { kind: 'ok' }
-        : {
-            kind: 'bad',
-            anomaly: anomaly(fact, {
-              kind: 'poison-made-effect',
-              expected: 'no effect from a poison message',
-              actual: `${count} effects`,
-              message: `the poison message ${message.id} made ${count} effects: a message the consumer cannot parse must be dead-lettered or dropped, never half-processed`,
-            }),
-          };
-    }
-    if (count <= 1) return { kind: 'ok' };
-    return {
-      kind: 'bad',
-      anomaly: anomaly(fact, {
-        kind: 'duplicate-effect',
-        expected: '1 effect per message id',
-        actual: `${count} effects`,
-        message:
-          fact.plan.kind === 'redelivery'
-            ? `message ${message.id} was published once and made ${count} effects (${fact.plan.id}): the consumer's connection to the broker was cut after it processed the message and before its ack reached the broker, and the redelivery was processed again; keep the processed ids in an inbox written in the effect's transaction`
-            : `message ${message.id} was ${deliveries(fact)} and made ${count} effects (${fact.plan.id}): the consumer does not dedupe by message id; keep the processed ids in an inbox written in the effect's transaction`,
-      }),
-    };
-  });
+  const tally = new Tally();
+  judgeTotals(tally, history, plans, 'too-many');
+  return judge('effectsPerMessage', factsOf(history, plans), verdictOfEffects, tally);
+}
+
+function verdictOfEffects(fact: MessageFacts, count: number): Verdict {
+  const { message } = fact;
+  if (fact.plan.kind === 'after-retention') return { kind: 'skip' };
+  if (message.expect === 'none') {
+    return count === 0
+      ? { kind: 'ok' }
+      : {
+          kind: 'bad',
+          anomaly: anomaly(fact, {
+            kind: 'poison-made-effect',
+            expected: 'no effect from a poison message',
+            actual: `${count} effects`,
+            message: `the poison message ${message.id} made ${count} effects: a message the consumer cannot parse must be dead-lettered or dropped, never half-processed`,
+          }),
+        };
+  }
+  if (count <= 1) return { kind: 'ok' };
+  return {
+    kind: 'bad',
+    anomaly: anomaly(fact, {
+      kind: 'duplicate-effect',
+      expected: '1 effect per message id',
+      actual: `${count} effects`,
+      message:
+        fact.plan.kind === 'redelivery'
+          ? `message ${message.id} was published once and made ${count} effects (${fact.plan.id}): the consumer's connection to the broker was cut after it processed the message and before its ack reached the broker, and the redelivery was processed again; keep the processed ids in an inbox written in the effect's transaction`
+          : `message ${message.id} was ${deliveries(fact)} and made ${count} effects (${fact.plan.id}): the consumer does not dedupe by message id; keep the processed ids in an inbox written in the effect's transaction`,
+    }),
+  };
 }
 
 export function noMessageLost(
   history: readonly HistoryEvent[],
   plans: readonly ConsumerPlan[],
 ): CheckResult {
-  return judge('noMessageLost', factsOf(history, plans), (fact, count) => {
-    const { message, plan } = fact;
-    if (message.expect === 'none') return { kind: 'skip' };
-    if (count > 0) return { kind: 'ok' };
-    const behindPoison = plan.kind === 'poison-message';
-    return {
-      kind: 'bad',
-      anomaly: anomaly(fact, {
-        kind: behindPoison ? 'blocked-by-poison' : 'message-lost',
-        expected: 'the message has its effect',
-        actual: 'no effect',
-        message: behindPoison
-          ? `message ${message.id}, published after a poison message, has no effect (${fact.final?.label ?? 'never read'}): the poison message blocks its queue or partition; dead-letter it after a few attempts`
-          : `message ${message.id} was ${deliveries(fact)}, confirmed by the broker, and has no effect (${plan.id}, ${fact.final?.label ?? 'never read'}): the message was lost`,
-      }),
-    };
-  });
+  const tally = new Tally();
+  judgeTotals(tally, history, plans, 'too-few');
+  return judge('noMessageLost', factsOf(history, plans), verdictOfLoss, tally);
+}
+
+function verdictOfLoss(fact: MessageFacts, count: number): Verdict {
+  const { message, plan } = fact;
+  if (message.expect === 'none') return { kind: 'skip' };
+  if (count > 0) return { kind: 'ok' };
+  const behindPoison = plan.kind === 'poison-message';
+  return {
+    kind: 'bad',
+    anomaly: anomaly(fact, {
+      kind: behindPoison ? 'blocked-by-poison' : 'message-lost',
+      expected: 'the message has its effect',
+      actual: 'no effect',
+      message: behindPoison
+        ? `message ${message.id}, published after a poison message, has no effect (${fact.final?.label ?? 'never read'}): the poison message blocks its queue or partition; dead-letter it after a few attempts`
+        : `message ${message.id} was ${deliveries(fact)}, confirmed by the broker, and has no effect (${plan.id}, ${fact.final?.label ?? 'never read'}): the message was lost`,
+    }),
+  };
 }
 
 export function duplicateAfterRetention(

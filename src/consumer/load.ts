@@ -84,9 +84,14 @@ export function validateConsumer(
       });
     }
   });
-  if ('http' in scenario.effects && !/^https?:\/\//i.test(scenario.effects.http.url)) {
+  const counter = 'delta' in scenario.effects ? scenario.effects.delta : scenario.effects;
+  if ('http' in counter && !/^https?:\/\//i.test(counter.http.url)) {
     problems.push({
-      path: ['effects', 'http', 'url'],
+      path: [
+        'delta' in scenario.effects ? ['effects', 'delta'] : ['effects'],
+        'http',
+        'url',
+      ].flat(),
       message:
         'a consumer has no base URL: write the effect probe URL in full, e.g. http://127.0.0.1:8080/effects?message_id={{key}}',
     });

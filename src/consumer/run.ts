@@ -125,7 +125,7 @@ export async function assertConsumerHosts(
               hostOfUrl(`tcp://${address.trim().replace(/^[a-z]+:\/\//i, '')}`, 'broker', file),
             );
     const { effects, state } = scenario;
-    for (const probe of [effects, state]) {
+    for (const probe of ['delta' in effects ? effects.delta : effects, state]) {
       if (probe === undefined) continue;
       if ('http' in probe)
         uses.push(hostOfUrl(probe.http.url.replace(/\{\{\s*\w+\s*\}\}/g, 'x'), 'probe', file));
@@ -305,11 +305,15 @@ interface ExecutorInput {
 }
 
 class Executor {
+  /** A delta probe's counter before each pattern's first message, by pattern id. */
+  private readonly baselines = new Map<string, number>();
+
   constructor(private readonly input: ExecutorInput) {}
 
   async execute(plan: ConsumerPlan): Promise<void> {
     const { dependencies, gate } = this.input;
     try {
+      if (this.input.effects.delta) await this.readBaseline(plan);
       for (const step of plan.steps) {
         if (gate.stopped !== undefined) return;
         switch (step.kind) {
@@ -346,8 +350,10 @@ class Executor {
             await this.awaitEffects(plan, step.messages, step.timeoutMs, step.label);
             break;
           case 'probe-effects':
-            for (const ref of step.messages)
-              await this.probeEffects(plan, this.message(plan, ref), step.label);
+            if (this.input.effects.delta) await this.probeDelta(plan, step.label);
+            else
+              for (const ref of step.messages)
+                await this.probeEffects(plan, this.message(plan, ref), step.label);
             break;
           case 'probe-state':
             await this.probeState(plan, step.resource, step.label);
@@ -500,14 +506,14 @@ class Executor {
     message: PlannedMessage,
     label: string,
     reading: ProbeReading,
-    probe: 'effects' | 'dead-letter' = 'effects',
+    probe: 'effects' | 'dead-letter' | 'baseline' = 'effects',
   ): void {
     const { recorder, scenario, effects } = this.input;
     recorder.append({
       type: 'probe',
       scenario: scenario.name,
       probe,
-      source: probe === 'effects' ? effects.source : scenario.consumer.broker,
+      source: probe === 'dead-letter' ? scenario.consumer.broker : effects.source,
       pattern: plan.id,
       patternKind: plan.kind,
       key: message.id,
@@ -528,12 +534,75 @@ class Executor {
   }
 
   /** Polls until every message that must have an effect shows one, or the timeout. */
+  /** A delta probe's counter before the pattern's first message (recorded as `baseline`). */
+  private async readBaseline(plan: ConsumerPlan): Promise<void> {
+    const first = plan.messages[0];
+    if (first === undefined) return;
+    const reading = await this.readEffects(first);
+    if (!reading.ok || !('count' in reading)) {
+      throw new IdemproofError(
+        'IDEMPROOF_ERR_PROBE_FAILED',
+        `scenario '${this.input.scenario.name}': ${plan.id}: the delta effect probe's counter cannot be read before the first message: ${reading.ok ? 'no count' : reading.error}`,
+      );
+    }
+    this.baselines.set(plan.id, reading.count);
+    this.record(plan, first, 'before the first message', reading, 'baseline');
+  }
+
+  /** A delta probe: the counter now minus before the pattern's first message. */
+  private async readDelta(plan: ConsumerPlan): Promise<ProbeReading> {
+    const first = plan.messages[0];
+    const before = this.baselines.get(plan.id);
+    if (first === undefined || before === undefined) return { ok: false, error: 'no baseline' };
+    const reading = await this.readEffects(first);
+    if (!reading.ok || !('count' in reading)) return reading;
+    return { ok: true, count: reading.count - before, before, after: reading.count };
+  }
+
+  /**
+   * The delta of a pattern: its one message's effects when it has one message that must make
+   * one, else the total of all its messages (a probe reading without a key).
+   */
+  private async probeDelta(plan: ConsumerPlan, label: string): Promise<void> {
+    const reading = await this.readDelta(plan);
+    const [only, ...others] = plan.messages;
+    if (only !== undefined && others.length === 0) {
+      this.record(plan, only, label, reading);
+      return;
+    }
+    const { recorder, scenario, effects } = this.input;
+    recorder.append({
+      type: 'probe',
+      scenario: scenario.name,
+      probe: 'effects',
+      source: effects.source,
+      pattern: plan.id,
+      patternKind: plan.kind,
+      key: null,
+      tenant: null,
+      marker: null,
+      resource: null,
+      label: `${label}: all ${plan.messages.length} messages (delta)`,
+      reading,
+    });
+  }
+
   private async awaitEffects(
     plan: ConsumerPlan,
     refs: readonly number[],
     timeoutMs: number,
     label: string,
   ): Promise<void> {
+    if (this.input.effects.delta) {
+      const expected = refs.filter((ref) => this.message(plan, ref).expect !== 'none').length;
+      const startedAt = performance.now();
+      while (performance.now() - startedAt < timeoutMs) {
+        const reading = await this.readDelta(plan);
+        if (reading.ok && 'count' in reading && reading.count >= expected) return;
+        if (!(await this.input.gate.sleep(POLL_MS))) return;
+      }
+      return;
+    }
     const waiting = new Set(
       refs.map((ref) => this.message(plan, ref)).filter((message) => message.expect !== 'none'),
     );

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { dependenciesSchema } from '../scenario/schema-chaos.js';
-import { effectProbeSchema, sqlProbeSchema, stateProbeSchema } from '../scenario/schema.js';
+import {
+  deltaProbeSchema,
+  effectProbeSchema,
+  sqlProbeSchema,
+  stateProbeSchema,
+} from '../scenario/schema.js';
 
 /**
  * The scenario model of a message consumer: the broker and destination idemproof publishes to,
@@ -196,7 +201,11 @@ export const consumerScenarioSchema = z
     description: z.string().optional(),
     consumer: consumerTargetSchema,
     message: messageSchema,
-    effects: effectProbeSchema.describe('How to count the effects of one message id'),
+    effects: z
+      .union([effectProbeSchema, deltaProbeSchema])
+      .describe(
+        'How to count the effects of one message id (http, sql, sink), or delta: a global counter read before and after each pattern (a pattern of several messages is then judged by its total)',
+      ),
     state: z
       .union([stateProbeSchema, z.object({ sql: sqlProbeSchema }).strict()])
       .optional()

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
@@ -22,7 +22,11 @@ import { createTestDatabase, type TestDatabase } from './database.js';
  */
 export interface ConsumerSuite {
   readonly stack: ConsumerStack;
-  run(flaw: ConsumerFlaw): Promise<{ result: RunResult; history: readonly HistoryEvent[] }>;
+  /** Runs the built-in scenario, or the text `edit` makes of it, against the consumer with `flaw`. */
+  run(
+    flaw: ConsumerFlaw,
+    edit?: (yaml: string) => string,
+  ): Promise<{ result: RunResult; history: readonly HistoryEvent[] }>;
   stop(): Promise<void>;
 }
 
@@ -37,7 +41,12 @@ export async function startConsumerSuite(broker: DemoBroker): Promise<ConsumerSu
   let current: ConsumerFlaw = 'none';
   return {
     stack,
-    async run(flaw) {
+    async run(flaw, edit) {
+      let path = join(CONSUMER_SUITE, `${broker}.yaml`);
+      if (edit !== undefined) {
+        path = join(folder, `edited-${broker}.yaml`);
+        await writeFile(path, edit(await readFile(join(CONSUMER_SUITE, `${broker}.yaml`), 'utf8')));
+      }
       if (flaw !== current) {
         await stack.restartConsumer(flaw);
         current = flaw;
@@ -46,7 +55,7 @@ export async function startConsumerSuite(broker: DemoBroker): Promise<ConsumerSu
       Object.assign(process.env, stack.env);
       try {
         return await runSuite({
-          paths: [join(CONSUMER_SUITE, `${broker}.yaml`)],
+          paths: [path],
           toxiproxyUrl: inject('toxiproxyUrl'),
           reportDir: join(folder, 'reports'),
           reporters: ['json'],
@@ -145,7 +154,10 @@ const TEST_TIMEOUT_MS = 180_000;
  * The tests of scenarios/consumers/<broker>.yaml: the correct consumer holds under every
  * pattern (and the broker really redelivered), then each flaw is caught by what names it.
  */
-export function describeConsumerSuite(broker: DemoBroker, flaws: readonly FlawCase[]): void {
+export function describeConsumerSuite(
+  broker: DemoBroker,
+  flaws: readonly FlawCase[],
+): () => ConsumerSuite {
   let suite: ConsumerSuite;
   beforeAll(async () => {
     suite = await startConsumerSuite(broker);
@@ -226,4 +238,5 @@ export function describeConsumerSuite(broker: DemoBroker, flaws: readonly FlawCa
       TEST_TIMEOUT_MS,
     );
   }
+  return () => suite;
 }

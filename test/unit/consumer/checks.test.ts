@@ -180,4 +180,36 @@ describe('consumer checks', () => {
     const result = poisonDeadLettered(h.events, [late, poisoned]);
     expect(result.anomalies.map((anomaly) => anomaly.kind)).toEqual(['poison-not-dead-lettered']);
   });
+
+  it('a delta probe judges a pattern of several messages by its total: too many is a duplicate, too few a loss', () => {
+    const [plan] = plans([{ kind: 'dlq-replay', window: 3 }]);
+    if (plan === undefined) throw new Error('no plan');
+    const verdicts = (total: number) => {
+      const h = new History();
+      for (const ref of [0, 1, 2]) h.publish(plan, ref);
+      h.events.push({
+        index: h.events.length,
+        time: h.events.length,
+        scenario: 'c',
+        type: 'probe',
+        probe: 'effects',
+        source: 'sql',
+        pattern: plan.id,
+        patternKind: plan.kind,
+        key: null,
+        tenant: null,
+        marker: null,
+        resource: null,
+        label: 'after: all 3 messages (delta)',
+        reading: { ok: true, count: total, before: 10, after: 10 + total },
+      });
+      return [effectsPerMessage(h.events, [plan]), noMessageLost(h.events, [plan])].map(
+        (result) =>
+          `${String(result.valid)} ${result.checked} ${result.anomalies.map((a) => a.kind).join(',')}`,
+      );
+    };
+    expect(verdicts(3)).toEqual(['true 1 ', 'true 1 ']);
+    expect(verdicts(5)).toEqual(['false 1 duplicate-effect', 'true 1 ']);
+    expect(verdicts(2)).toEqual(['true 1 ', 'false 1 message-lost']);
+  });
 });
